@@ -31,6 +31,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{ext}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -38,6 +39,12 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:

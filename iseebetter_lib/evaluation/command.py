@@ -1,0 +1,106 @@
+"""`iseebetter evaluate`: PSNR/SSIM (standard Y protocol and the original script's RGB one), optional tOF."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from iseebetter_lib.errors import UserError
+
+EPILOG = """\
+examples:
+  iseebetter evaluate --dataset vid4 --method bicubic          # the literature's row: 23.78 / 0.6347
+  iseebetter evaluate --dataset vid4 --weights runs/compact/checkpoints/last.pt --frame-step 4 --json vid4.json
+  iseebetter evaluate --dataset vimeo90k --root vimeo_septuplet --list vimeo_septuplet/sep_testlist.txt \\
+      --weights generator.pt
+
+Per clip: mean over its frames; average: mean over clips. --dataset vid4 without --root reads
+../shared/data/Vid4/GT beside the repository."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `evaluate` subcommand."""
+    p = subparsers.add_parser(
+        "evaluate", help="PSNR/SSIM/tOF of bicubic or a checkpoint on Vid4, Vimeo-90K or a folder of clips",
+        description="Score bicubic or a trained generator: PSNR/SSIM on Y (BT.601, MATLAB-style SSIM), the original "
+                    "iSeeBetter script's RGB PSNR, optional tOF; the paper's Table 3 beside ours on Vid4.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", choices=("vid4", "vimeo90k", "folder"), default="vid4",
+                   help="vid4 / folder: one sub-folder of frames per clip; vimeo90k: septuplets (default: vid4)")
+    p.add_argument("--root", help="dataset folder (vid4 default: ../shared/data/Vid4/GT)")
+    p.add_argument("--list", dest="list_file", metavar="FILE",
+                   help="vimeo90k: septuplets (xxxxx/yyyy) to score; vid4/folder: clip names, one a line")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--method", choices=("bicubic", "torch_bicubic"),
+                      help="a non-learned upscaler (bicubic: MATLAB imresize)")
+    what.add_argument("--weights", metavar="CKPT", help="generator checkpoint (ours or an original state dict)")
+    p.add_argument("--degradation", choices=("BI", "BD"), default="BI", help="how LR frames are made (default: BI)")
+    p.add_argument("--scale", type=int, default=4, help="scale for --method (models use their own; default: 4)")
+    p.add_argument("--crop", type=int, default=0, metavar="N", help="border crop of the Y metrics (default: 0)")
+    p.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each clip")
+    p.add_argument("--frame-step", type=int, default=1, metavar="N", help="score every N-th frame (default: 1)")
+    p.add_argument("--tof", action="store_true", help="also temporal consistency tOF (needs --frame-step 1)")
+    p.add_argument("--tof-backend", choices=("auto", "farneback", "pyflow"), default="auto",
+                   help="flow for tOF: farneback (OpenCV, as TecoGAN; auto when installed) or pyflow (ours)")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="with --weights, skip the bicubic / torch_bicubic rows on the same frames")
+    p.add_argument("--device", default="cpu", help="torch device for --weights (default: cpu)")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="model precision")
+    p.add_argument("--tile", metavar="PX|auto", help="LR tile side for large frames, or auto (model runs)")
+    p.add_argument("--json", metavar="OUT", help="write the full result (per clip, per frame, protocol) as JSON")
+    p.add_argument("--csv", metavar="OUT", help="write per-clip rows as CSV")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --json/--csv files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _check_int(name: str, value: int | None, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise UserError(f"{name} {value}: must be >= {minimum}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything cheap first (outputs, paths, numbers), then evaluate, print and write."""
+    from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
+    from iseebetter_lib.evaluation.tables import csv_text, results_table
+    from iseebetter_lib.io import atomic_write_text
+
+    for flag, out in (("--json", args.json), ("--csv", args.csv)):
+        if out is not None and Path(out).exists() and not args.overwrite:
+            raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
+        if out is not None and Path(out).is_dir():
+            raise UserError(f"{flag} {out}: is a directory")
+    _check_int("--crop", args.crop, 0)
+    _check_int("--max-frames", args.max_frames, 1)
+    _check_int("--frame-step", args.frame_step, 1)
+    tile = args.tile
+    if tile is not None and tile != "auto":
+        try:
+            tile = int(tile)
+        except ValueError:
+            raise UserError(f"--tile {tile!r}: expected a number of LR pixels or auto") from None
+    if args.root is not None and not Path(args.root).is_dir():
+        raise UserError(f"--root {args.root}: folder not found")
+    if args.list_file is not None and not Path(args.list_file).is_file():
+        raise UserError(f"--list {args.list_file}: file not found")
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise UserError(f"--weights {args.weights}: checkpoint not found")
+    if args.tof and args.frame_step != 1:
+        raise UserError("--tof: needs consecutive frames (--frame-step 1)")
+    result = evaluate(
+        dataset=args.dataset, root=args.root, list_file=args.list_file,
+        method="model" if args.weights else args.method, weights=args.weights, degradation=args.degradation,
+        crop=args.crop, max_frames=args.max_frames, frame_step=args.frame_step, tof=args.tof,
+        tof_backend=args.tof_backend, baselines=() if args.no_baselines else None, scale=args.scale,
+        device=args.device, precision=args.precision, tile=tile, progress=not args.quiet)
+    print(results_table(result))
+    seconds = result["seconds"]
+    print(f"\n{result['average']['frames']} frames in {seconds['total']:.1f} s "
+          f"({result['method']}: {seconds[result['method']]:.1f} s)", file=sys.stderr)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(to_json_dict(result), indent=1) + "\n", overwrite=args.overwrite)
+    if args.csv:
+        atomic_write_text(args.csv, csv_text(result), overwrite=args.overwrite)
+    return 0

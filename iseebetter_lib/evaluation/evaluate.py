@@ -1,0 +1,298 @@
+"""Score an upscaler on evaluation clips in both protocols: the standard one and the original iSeeBetter script's.
+
+Standard: BT.601 Y (MATLAB rgb2ycbcr), PSNR and MATLAB-style SSIM on Y, border crop `crop` (0 by default, as the
+BasicVSR/VRT Vid4 tables). Original script: RGB PSNR with the crop ``[1+s : H-s, 1+s : W-s]``. Per clip the mean over
+its scored frames, then the mean over clips. LR frames come from the (mod-`scale` cropped) GT by the chosen
+degradation (BI: MATLAB bicubic; BD: Gaussian blur sigma 1.6 + subsampling). Vimeo-90K: each septuplet is a clip scored
+on its centre frame only (the model sees its 6 neighbours).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from iseebetter_lib.errors import UserError
+from iseebetter_lib.evaluation.metrics import frame_metrics
+from iseebetter_lib.evaluation.temporal import TofAccumulator, resolve_backend
+from iseebetter_lib.evaluation.upscalers import Upscaler, model_upscaler, named_upscaler
+
+DATASETS = ("vid4", "vimeo90k", "folder")
+METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig")
+
+
+def default_vid4_root() -> Path:
+    """`data.vid4_root()`: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
+    from iseebetter_lib.data import vid4_root
+
+    return vid4_root().resolve()
+
+
+def select_frames(n_total: int, frame_step: int = 1, center_only: bool = False) -> list[int]:
+    """Indices of the scored frames: every `frame_step`-th from 0, or the centre one."""
+    if frame_step < 1:
+        raise UserError(f"frame_step={frame_step}: must be >= 1")
+    return [n_total // 2] if center_only else list(range(0, n_total, frame_step))
+
+
+def _make_clip(name: str, hr: np.ndarray, degradation: str, scale: int) -> Any:
+    """`data.EvalClip` of mod-`scale` cropped GT (warns when it crops) and its degraded LR."""
+    from iseebetter_lib.data import EvalClip, degrade, modcrop
+
+    cropped = modcrop(hr, scale)
+    if cropped.shape != hr.shape:
+        warnings.warn(f"{name}: frame size {hr.shape[2]}x{hr.shape[1]} is not divisible by {scale}: ground truth "
+                      f"cropped to {cropped.shape[2]}x{cropped.shape[1]} (bottom/right)", stacklevel=3)
+    return EvalClip(name, cropped, degrade(cropped, scale=scale, kind=degradation))
+
+
+def load_clips(dataset: str = "vid4", root: str | Path | None = None, list_file: str | Path | None = None,
+               degradation: str = "BI", scale: int = 4, max_frames: int | None = None) -> tuple[int, Iterator[Any]]:
+    """(number of clips, lazy iterator of clips with ``name``, ``hr`` (T,H,W,3), ``lr`` (T,h,w,3) uint8).
+
+    vid4/folder: every sub-folder of `root` holding frames is a clip (`list_file`: clip names to keep, one a line);
+    a `root` that holds frames itself is one clip.
+    vimeo90k: `root` holds ``sequences/`` (and ``sep_testlist.txt``, used when no `list_file` is given).
+    Clips are read one at a time (unlike `data.load_eval_clips`, which loads a whole set), so memory stays at one
+    clip whatever the size of the set.
+    """
+    from iseebetter_lib.data import readers
+
+    if dataset not in DATASETS:
+        raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
+    if degradation not in ("BI", "BD"):
+        raise UserError(f"--degradation {degradation!r}: expected BI or BD")
+    if max_frames is not None and max_frames < 1:
+        raise UserError(f"--max-frames {max_frames}: must be >= 1")
+    if root is None:
+        if dataset != "vid4":
+            raise UserError(f"--root: required for --dataset {dataset}")
+        root = default_vid4_root()
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{root}: dataset folder not found")
+    if list_file is not None and not Path(list_file).is_file():
+        raise UserError(f"{list_file}: list file not found")
+    if dataset == "vimeo90k":
+        folders = readers.list_vimeo_septuplets(root, list_file, split="test")
+
+        def vimeo() -> Iterator[Any]:
+            for folder in folders:
+                yield _make_clip(f"{folder.parent.name}/{folder.name}", readers.read_septuplet(folder),
+                                 degradation, scale)
+
+        return len(folders), vimeo()
+    if any(p.is_file() and p.suffix.lower() in readers.IMAGE_EXTS for p in root.iterdir()):
+        folders = [root]  # the root itself holds the frames of one clip
+    else:
+        folders = readers.list_clip_folders(root)
+    if list_file is not None:
+        wanted = [line.strip() for line in Path(list_file).read_text().splitlines() if line.strip()]
+        by_name = {f.name: f for f in folders}
+        unknown = [w for w in wanted if w not in by_name]
+        if unknown:
+            raise UserError(f"{list_file}: clip {unknown[0]!r} is not a frame folder of {root}")
+        folders = [by_name[w] for w in wanted]
+
+    def clips() -> Iterator[Any]:
+        for folder in folders:
+            yield _make_clip(folder.name, readers.read_frame_folder(folder, max_frames=max_frames), degradation,
+                             scale)
+
+    return len(folders), clips()
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, crop: int = 0, frame_step: int = 1,
+                   center_only: bool = False, tof: bool = False, tof_backend: str = "auto",
+                   rounded_y: bool = False, progress: bool = True, keep_frames: bool = False,
+                   n_clips: int | None = None, extra_upscalers: dict[str, Upscaler] | None = None,
+                   method: str = "custom") -> dict[str, Any]:
+    """Score `upscaler` (and `extra_upscalers`, e.g. bicubic baselines, on the same frames) on `clips`.
+
+    Returns ``{"method", "clips": {name: {"psnr_y", "ssim_y", "psnr_rgb_orig", ["tof"], "frames", "frame_indices",
+    "per_frame": {metric: [...]}}}, "average": {...}, "baselines": {name: {"clips", "average"}}, "seconds"}`` and,
+    with `keep_frames`, ``"_frames": {name: (n, H, W, 3) uint8}`` (not JSON; `to_json_dict` drops it).
+    """
+    from tqdm.auto import tqdm
+
+    if tof and (center_only or frame_step != 1):
+        raise UserError("--tof: needs consecutive frames (use --frame-step 1; not with centre-frame scoring)")
+    backend = resolve_backend(tof_backend) if tof else None
+    runs = {method: upscaler, **(extra_upscalers or {})}
+    per_run: dict[str, dict[str, Any]] = {name: {} for name in runs}
+    kept: dict[str, np.ndarray] = {}
+    timing = {name: 0.0 for name in runs}
+    bar = tqdm(total=n_clips, disable=not progress, unit="clip", desc=f"evaluate {method}")
+    for clip in clips:
+        if clip.name in per_run[method]:
+            raise UserError(f"clip name {clip.name!r} appears twice")
+        indices = select_frames(len(clip.hr), frame_step, center_only)
+        bar.set_postfix_str(f"{clip.name} ({len(indices)} frames)")
+        for name, run in runs.items():
+            rows: dict[str, list[float]] = {m: [] for m in METRICS}
+            acc = TofAccumulator(backend) if tof else None
+            frames: list[np.ndarray] = []
+            t0 = time.perf_counter()
+            outputs = iter(run(clip.lr, indices))
+            for t in indices:
+                sr = next(outputs, None)
+                if sr is None:
+                    raise RuntimeError(f"{name}: upscaler returned fewer frames than asked for ({clip.name})")
+                sr = np.asarray(sr)
+                if sr.shape != clip.hr[t].shape:
+                    raise UserError(f"{name}: output {sr.shape} differs from the ground truth {clip.hr[t].shape} "
+                                    f"({clip.name}, frame {t}); is the scale factor {scale} right?")
+                for key, value in frame_metrics(sr, clip.hr[t], crop=crop, scale=scale,
+                                                rounded_y=rounded_y).items():
+                    rows[key].append(value)
+                if acc is not None:
+                    acc.add(sr, clip.hr[t])
+                if keep_frames and name == method:
+                    frames.append(sr)
+            timing[name] += time.perf_counter() - t0
+            entry: dict[str, Any] = {m: _mean(rows[m]) for m in METRICS}
+            if acc is not None:
+                entry["tof"] = acc.value
+            entry.update(frames=len(indices), frame_indices=indices, per_frame=rows)
+            per_run[name][clip.name] = entry
+            if keep_frames and name == method:
+                kept[clip.name] = np.stack(frames)
+        bar.update(1)
+    bar.close()
+    if not per_run[method]:
+        raise UserError("no clips to evaluate")
+    result: dict[str, Any] = {"method": method, **summarise(per_run[method], tof)}
+    result["baselines"] = {name: summarise(per_run[name], tof) for name in runs if name != method}
+    result["seconds"] = {name: round(t, 3) for name, t in timing.items()}
+    if keep_frames:
+        result["_frames"] = kept
+    return result
+
+
+def summarise(clips: dict[str, dict[str, Any]], tof: bool = False) -> dict[str, Any]:
+    """``{"clips": ..., "average": ...}``: the average is the mean over clips of the per-clip means."""
+    keys = list(METRICS) + (["tof"] if tof else [])
+    average: dict[str, Any] = {}
+    for key in keys:
+        values = [c[key] for c in clips.values() if c.get(key) is not None]
+        average[key] = _mean(values) if values else None
+    average["clips"] = len(clips)
+    average["frames"] = int(sum(c["frames"] for c in clips.values()))
+    return {"clips": clips, "average": average}
+
+
+def protocol(dataset: str, degradation: str, scale: int, crop: int, frame_step: int, max_frames: int | None,
+             tof: bool, tof_backend: str, rounded_y: bool) -> dict[str, Any]:
+    """What the numbers mean, stored beside them."""
+    return {
+        "dataset": dataset, "scale": scale, "degradation": degradation,
+        "lr": ("MATLAB imresize bicubic 1/s with antialiasing, uint8" if degradation == "BI"
+               else "Gaussian blur sigma 1.6 (13x13), every s-th pixel from 0, uint8"),
+        "hr": f"ground truth cropped to multiples of {scale} (bottom/right)",
+        "y": "ITU-R BT.601 as MATLAB rgb2ycbcr, " + ("rounded" if rounded_y else "float (not rounded)"),
+        "psnr_y": "PSNR on Y, peak 255", "ssim_y": "SSIM on Y: Gaussian 11x11 sigma 1.5, K1 0.01, K2 0.03, L 255",
+        "crop": crop,
+        "psnr_rgb_orig": f"original iSeeBetter script: RGB, crop [1+s:H-s, 1+s:W-s] with s={scale}, 100 if equal",
+        "frames": "centre frame of each septuplet" if dataset == "vimeo90k" else
+        (f"every {frame_step}th frame" if frame_step > 1 else "all frames")
+        + (f" of the first {max_frames}" if max_frames and dataset != "vimeo90k" else ""),
+        "average": "mean over frames per clip, then mean over clips",
+        "tof": (f"TecoGAN tOF, {resolve_backend(tof_backend)} flow" if tof else None),
+    }
+
+
+def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str | None = None,
+             weights: str | Path | None = None, generator: Any = None, model_cfg: Any = None,
+             flow_cfg: Any = None, list_file: str | Path | None = None, degradation: str = "BI", crop: int = 0,
+             max_frames: int | None = None, frame_step: int = 1, tof: bool = False, tof_backend: str = "auto",
+             baselines: Sequence[str] | None = None, scale: int | None = None, device: str = "cpu",
+             precision: str = "fp32", tile: int | None = None, rounded_y: bool = False, progress: bool = True,
+             keep_frames: bool = False) -> dict[str, Any]:
+    """Evaluate bicubic (``method="bicubic"``/``"torch_bicubic"``) or a generator (`weights` or `generator` +
+    `model_cfg`) on a dataset; see `evaluate_clips` for the result. `method` defaults to ``"model"`` when weights or a
+    generator are given, else ``"bicubic"``. Model runs also score `baselines` (default: bicubic and torch_bicubic)
+    on the same frames. With Vid4 BI data the paper's Table 3 is attached under ``"paper_table3"``.
+    """
+    from iseebetter_lib.evaluation.tables import paper_table3
+
+    learned = weights is not None or generator is not None
+    if method is None:
+        method = "model" if learned else "bicubic"
+    if method == "model" and not learned:
+        raise UserError("method 'model': give weights (a checkpoint) or a generator")
+    if method != "model" and learned:
+        raise UserError(f"method {method!r} takes no weights/generator (use method='model')")
+    if crop < 0:
+        raise UserError(f"--crop {crop}: must be >= 0")
+    info: dict[str, Any] = {}
+    if method == "model":
+        from iseebetter_lib.upscale import resolve_device
+
+        device = str(resolve_device(device))
+        if generator is None:
+            from iseebetter_lib.checkpoint import load_generator
+
+            wpath = Path(weights)
+            if not wpath.is_file():
+                raise UserError(f"{wpath}: checkpoint not found")
+            generator, model_cfg = load_generator(wpath, device=device, model_cfg=model_cfg)
+            info["weights"] = str(wpath)
+        elif model_cfg is None:
+            raise UserError("generator given without model_cfg")
+        scale = int(model_cfg.scale_factor)
+        upscaler = model_upscaler(generator, model_cfg, flow_cfg, device=device, precision=precision, tile=tile)
+        info["model_config"] = dict(vars(model_cfg))
+        baselines = ("bicubic", "torch_bicubic") if baselines is None else tuple(baselines)
+    else:
+        scale = 4 if scale is None else int(scale)
+        upscaler = named_upscaler(method, scale)
+        baselines = () if baselines is None else tuple(b for b in baselines if b != method)
+    extra = {name: named_upscaler(name, scale) for name in baselines}
+    n_clips, clips = load_clips(dataset, root, list_file, degradation, scale, max_frames)
+    t0 = time.perf_counter()
+    result = evaluate_clips(clips, upscaler, scale=scale, crop=crop, frame_step=frame_step,
+                            center_only=dataset == "vimeo90k", tof=tof, tof_backend=tof_backend,
+                            rounded_y=rounded_y, progress=progress, keep_frames=keep_frames, n_clips=n_clips,
+                            extra_upscalers=extra, method=method)
+    result["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+    result.update(info)
+    result["protocol"] = protocol(dataset, degradation, scale, crop, frame_step, max_frames, tof, tof_backend,
+                                  rounded_y)
+    result["root"] = str(Path(root) if root is not None else default_vid4_root())
+    if dataset == "vid4" and degradation == "BI" and scale == 4:
+        result["paper_table3"] = paper_table3()
+    return result
+
+
+def super_resolve_eval_clips(clips: Iterable[Any], upscaler: Upscaler, frame_step: int = 1,
+                             center_only: bool = False) -> dict[str, np.ndarray]:
+    """The SR frames (n, H, W, 3) uint8 of each clip's scored frames, for figures."""
+    out: dict[str, np.ndarray] = {}
+    for clip in clips:
+        indices = select_frames(len(clip.lr), frame_step, center_only)
+        out[clip.name] = np.stack([np.asarray(f) for f in upscaler(clip.lr, indices)])
+    return out
+
+
+def to_json_dict(result: dict[str, Any]) -> dict[str, Any]:
+    """`result` without its non-JSON parts (kept frames), NaN/inf turned into None."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if not str(k).startswith("_")}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if isinstance(v, (float, np.floating)):
+            return float(v) if np.isfinite(v) else None
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    return clean(result)
