@@ -1,0 +1,176 @@
+"""Coarse-to-fine variational optical flow: a Cython drop-in for the classic `pyflow` (C. Liu's "Beyond Pixels").
+
+    u, v, im2W = pyflow.coarse2fine_flow(im1, im2, alpha=0.012, ratio=0.75, minWidth=20,
+                                         nOuterFPIterations=7, nInnerFPIterations=1, nSORIterations=30, colType=0)
+
+im1(x, y) ~ im2(x + u, y + v). Images are H x W x C arrays in [0, 1] (C = 3 for colType 0, 1 for colType 1).
+Input conversion (documented, never silent garbage): float64 is used as is; float32 is widened to float64;
+uint8 is divided by 255; a 2-D array is taken as one channel; non-contiguous arrays are copied. Any other dtype,
+mismatched shapes, a wrong channel count, NaN/Inf or out-of-range parameters raise ValueError with a one-line reason.
+Images smaller than the pyramid allows are solved on a single level. The solver works in float32 internally.
+A ratio outside [0.4, 0.98] is clamped to that range (the classic silently used 0.75 instead).
+
+`coarse2fine_flow_batch(target, neighbours, ...)` computes the flow from one target to many neighbours, sharing the
+target's pyramid and running the neighbours in parallel (OpenMP, `threads`, default: all cores).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from pyflow import _flow
+
+__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "default_threads"]
+
+_MAX_PIXELS = 1 << 26  # about 11 GB of work buffers; larger frames should be tiled
+_MAX_THREADS = 256
+
+# GNU OpenMP is not fork-safe: a child forked after the parent ran a parallel region hangs in its next one (e.g. a
+# torch DataLoader worker). Such children run serially (same results, red-black ordering).
+_state = {"parallel_used": False, "serial_only": False}
+
+
+def _after_fork_in_child() -> None:
+    if _state["parallel_used"]:
+        _state["serial_only"] = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def default_threads() -> int:
+    """OMP_NUM_THREADS when set, else the number of usable cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _as_image(im: object, name: str) -> np.ndarray:
+    arr = np.asarray(im)
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float64) / 255.0
+    elif arr.dtype == np.float32 or arr.dtype == np.float64:
+        arr = arr.astype(np.float64, copy=False)
+    else:
+        raise ValueError(f"{name}: dtype {arr.dtype} not supported (use float64/float32 in [0, 1] or uint8)")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3:
+        raise ValueError(f"{name}: expected an H x W x C image, got shape {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name}: empty image of shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > _MAX_PIXELS:
+        raise ValueError(f"{name}: image of shape {arr.shape} is too large")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or Inf")
+    return np.ascontiguousarray(arr)
+
+
+def _check_params(alpha: float, ratio: float, minWidth: int, nOuter: int, nInner: int, nSOR: int,
+                  colType: int) -> tuple[float, float, int, int, int, int, int]:
+    try:
+        alpha, ratio = float(alpha), float(ratio)
+        ints = [int(x) for x in (minWidth, nOuter, nInner, nSOR, colType)]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"pyflow: parameters must be numbers ({exc})") from None
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha: must be a finite number > 0, got {alpha}")
+    if not (0.0 < ratio < 1.0):
+        raise ValueError(f"ratio: must be in (0, 1), got {ratio}")
+    names = ("minWidth", "nOuterFPIterations", "nInnerFPIterations", "nSORIterations")
+    for name, val in zip(names, ints[:4]):
+        if not 1 <= val <= 100000:
+            raise ValueError(f"{name}: must be an integer in [1, 100000], got {val}")
+    if ints[4] not in (0, 1):
+        raise ValueError(f"colType: must be 0 (RGB) or 1 (grey), got {ints[4]}")
+    return (alpha, ratio, *ints)  # type: ignore[return-value]
+
+
+def _threads(threads: object) -> int:
+    if threads is None:
+        nt = default_threads()
+    else:
+        try:
+            nt = min(_MAX_THREADS, max(1, int(threads)))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"threads: must be a positive integer or None, got {threads!r}") from None
+    if _state["serial_only"]:
+        return 1
+    if nt > 1:
+        _state["parallel_used"] = True
+    return nt
+
+
+def _pair_threads(threads: object) -> int:
+    """Threads for the SOR sweeps of one pair. They synchronise twice per sweep, which collapses when the cores are
+    busy with other work (measured: 20x slower on an oversubscribed machine), so fall back to one thread unless
+    the 1-minute load average leaves `threads` cores idle. Results do not depend on the thread count."""
+    nt = _threads(threads)
+    if nt > 1:
+        try:
+            cores = len(os.sched_getaffinity(0))
+            if os.getloadavg()[0] + nt > cores + 0.5:
+                nt = 1
+        except (AttributeError, OSError):  # pragma: no cover - platforms without these calls
+            pass
+    return nt
+
+
+def _check_channels(arr: np.ndarray, colType: int, name: str) -> np.ndarray:
+    want = 3 if colType == 0 else 1
+    if arr.shape[2] != want:
+        raise ValueError(f"{name}: colType {colType} needs {want} channel(s), got {arr.shape[2]}")
+    return arr
+
+
+def coarse2fine_flow(im1: np.ndarray, im2: np.ndarray, alpha: float = 1.0, ratio: float = 0.5,
+                     minWidth: int = 40, nOuterFPIterations: int = 3, nInnerFPIterations: int = 1,
+                     nSORIterations: int = 20, colType: int = 0, threads: int | None = 1
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense flow from im1 to im2: (u, v) float64 H x W and im2 warped towards im1 (H x W x C float64).
+
+    `threads` (extension; default 1, the classic's behaviour; None: all cores) splits the SOR sweeps of pyramid
+    levels of at least 16384 pixels across OpenMP threads. Results do not depend on it (red-black ordering). It
+    synchronises threads twice per sweep, so it only pays on an otherwise idle machine: when the load average says
+    the cores are busy it falls back to one thread. `coarse2fine_flow_batch` parallelises whole pairs instead.
+    """
+    params = _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
+    a = _check_channels(_as_image(im1, "im1"), params[-1], "im1")
+    b = _check_channels(_as_image(im2, "im2"), params[-1], "im2")
+    if a.shape != b.shape:
+        raise ValueError(f"im2: shape {b.shape} differs from im1's {a.shape}")
+    return _flow.c2f(a, b, *params, threads=_pair_threads(threads))
+
+
+def coarse2fine_flow_batch(target: np.ndarray, neighbours: Sequence[np.ndarray] | np.ndarray, alpha: float = 1.0,
+                           ratio: float = 0.5, minWidth: int = 40, nOuterFPIterations: int = 3,
+                           nInnerFPIterations: int = 1, nSORIterations: int = 20, colType: int = 0,
+                           threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flow from one target to each neighbour: u, v (n x H x W) and warped neighbours (n x H x W x C), float64.
+
+    Same result as calling `coarse2fine_flow(target, nb, ...)` per neighbour; the target's pyramid is built once
+    and neighbours run in parallel on `threads` OpenMP threads (None: all cores).
+    """
+    params = _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
+    t = _check_channels(_as_image(target, "target"), params[-1], "target")
+    try:
+        items = list(neighbours)  # a list of images or an n x H x W (x C) array
+    except TypeError:
+        raise ValueError(f"neighbours: expected a sequence of images, got {type(neighbours).__name__}") from None
+    stack = np.empty((len(items),) + t.shape, np.float64)
+    for i, nb in enumerate(items):
+        arr = _check_channels(_as_image(nb, f"neighbours[{i}]"), params[-1], f"neighbours[{i}]")
+        if arr.shape != t.shape:
+            raise ValueError(f"neighbours[{i}]: shape {arr.shape} differs from the target's {t.shape}")
+        stack[i] = arr
+    nt = _threads(threads)
+    inner = _pair_threads(nt // len(items)) if 0 < len(items) < nt else 1
+    return _flow.c2f_batch(t, stack, *params, threads=nt, inner_threads=inner)

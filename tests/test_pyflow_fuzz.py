@@ -1,0 +1,85 @@
+"""Property-based robustness: random shapes, dtypes, values and parameters never crash or hang the extension."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pyflow
+
+DTYPES = [np.float64, np.float32, np.uint8, np.int16, np.int64, np.bool_, np.complex64, np.float16]
+
+
+@st.composite
+def image_pairs(draw):
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    channels = draw(st.sampled_from([None, 1, 2, 3, 4]))
+    shape = (h, w) if channels is None else (h, w, channels)
+    dtype = draw(st.sampled_from(DTYPES))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    a = (rng.random(shape) * draw(st.sampled_from([1.0, 255.0, 2.0]))).astype(dtype)
+    b = (rng.random(shape) * 1.0).astype(dtype)
+    if draw(st.booleans()) and np.issubdtype(dtype, np.floating):
+        flat = a.reshape(-1)
+        flat[draw(st.integers(0, flat.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    if draw(st.booleans()):  # mismatched shapes
+        b = b[: max(1, h - draw(st.integers(0, 2)))]
+    if draw(st.booleans()):  # non-contiguous views
+        a = np.asfortranarray(a)
+    return a, b
+
+
+params = st.fixed_dictionaries({
+    "alpha": st.one_of(st.floats(1e-4, 10), st.sampled_from([0.0, -1.0, float("nan"), float("inf")])),
+    "ratio": st.one_of(st.floats(0.05, 0.99), st.sampled_from([0.0, 1.0, 1.5, -0.5, float("nan")])),
+    "minWidth": st.integers(-2, 30),
+    "nOuterFPIterations": st.integers(-1, 3),
+    "nInnerFPIterations": st.integers(-1, 2),
+    "nSORIterations": st.integers(-1, 4),
+    "colType": st.integers(-1, 2),
+})
+
+
+def _valid(a, b, p) -> bool:
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    return (a.shape == b.shape and a.dtype in (np.float64, np.float32, np.uint8)
+            and np.isfinite(a.astype(np.float64)).all() and np.isfinite(b.astype(np.float64)).all()
+            and np.isfinite(p["alpha"]) and p["alpha"] > 0 and 0 < p["ratio"] < 1 and p["minWidth"] >= 1
+            and min(p["nOuterFPIterations"], p["nInnerFPIterations"], p["nSORIterations"]) >= 1
+            and p["colType"] in (0, 1) and channels == (3 if p["colType"] == 0 else 1))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(pair=image_pairs(), p=params)
+def test_random_inputs_return_or_raise_value_error(pair, p):
+    a, b = pair
+    try:
+        u, v, w = pyflow.coarse2fine_flow(a, b, **p)
+    except ValueError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        assert not _valid(a, b, p), f"valid input rejected: {exc}"
+        return
+    assert _valid(a, b, p)
+    assert u.shape == v.shape == a.shape[:2] and w.shape[:2] == a.shape[:2]
+    assert np.isfinite(u).all() and np.isfinite(v).all() and np.isfinite(w).all()
+    assert w.min() >= 0 and w.max() <= 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(h=st.integers(1, 10), w=st.integers(1, 10), n=st.integers(0, 4), threads=st.integers(1, 3))
+def test_random_batches(h, w, n, threads):
+    rng = np.random.default_rng(h * 100 + w * 10 + n)
+    t = rng.random((h, w, 3))
+    nbs = [rng.random((h, w, 3)) for _ in range(n)]
+    u, v, warp = pyflow.coarse2fine_flow_batch(t, nbs, alpha=0.012, ratio=0.75, minWidth=2,
+                                               nOuterFPIterations=2, nSORIterations=3, threads=threads)
+    assert u.shape == (n, h, w) and warp.shape == (n, h, w, 3)
+    assert np.isfinite(u).all() and np.isfinite(warp).all()
+
+
+def test_batch_rejects_mismatched_neighbour():
+    with pytest.raises(ValueError, match=r"neighbours\[1\]"):
+        pyflow.coarse2fine_flow_batch(np.zeros((4, 4, 3)), [np.zeros((4, 4, 3)), np.zeros((4, 5, 3))])
