@@ -1,0 +1,77 @@
+"""`iseebetter upscale`: 4x a video or a frame folder with a trained generator (or bicubic, as a baseline).
+
+Values are parsed here only as strings and checked by `upscale.upscale`, so that every bad value is one line
+(`iseebetter: error: --precision: ...`) rather than argparse's usage dump.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from iseebetter_lib.errors import UserError
+
+EPILOG = """\
+examples:
+  iseebetter upscale clip.mp4 -o clip_x4.mp4 --weights runs/compact/checkpoints/last.pt
+  iseebetter upscale frames/ -o out_frames/ --weights generator.pt --tile auto --memory-budget 2000
+  iseebetter upscale clip.mp4 -o clip_bicubic.mkv --method bicubic
+
+OUTPUT ending in .mp4/.mkv/.mov (H.264) or .avi (MPEG-4) is a video with the input's frame rate; a name without
+extension (or ending in /) is a folder of frame_000001.png ... Nothing is written until the last frame is done."""
+
+
+def _number(name: str, text: str | None, kind: type) -> float | int | None:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise UserError(f"{name}: {text!r} is not a{'n integer' if kind is int else ' number'}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; prints a one-line summary on stdout."""
+    from iseebetter_lib.upscale import resolve_device, tune_cpu_allocator, upscale
+
+    if resolve_device(args.device).type == "cpu":
+        tune_cpu_allocator()
+    report = upscale(
+        args.input, args.output, weights=args.weights, method=args.method, device=args.device,
+        precision=args.precision, tile=args.tile,
+        memory_budget_mb=_number("--memory-budget", args.memory_budget, float),
+        max_frames=_number("--max-frames", args.max_frames, int), overwrite=args.overwrite,
+        progress=not args.quiet and sys.stderr.isatty() or args.progress,
+        fps=_number("--fps", args.fps, float))
+    rate = report.frames / report.seconds if report.seconds > 0 else float("inf")
+    print(f"wrote {report.output} ({report.frames} frames at {report.fps:g} fps) in {report.seconds:.1f} s "
+          f"({rate:.2f} frames/s)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `upscale` subcommand."""
+    p = subparsers.add_parser(
+        "upscale", help="4x upscale a video or a folder of frames",
+        description="4x video super-resolution of INPUT (a video file or a folder of frames; no ground truth "
+                    "needed) into OUTPUT, streaming (memory bounded whatever the length) and tiled (whatever the "
+                    "frame size). Optical flow is computed on the fly for each sliding window.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="video file (mp4, mkv, avi, mov, ...) or folder of frames (natural order)")
+    p.add_argument("-o", "--output", required=True, help="output video (.mp4/.mkv/.mov/.avi) or folder of PNGs")
+    p.add_argument("--weights", metavar="CKPT", help="generator checkpoint (ours or the original RBPN/iSeeBetter)")
+    p.add_argument("--method", default="model", metavar="model|bicubic",
+                   help="model (needs --weights) or bicubic (MATLAB-exact baseline); default model")
+    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
+    p.add_argument("--precision", default="fp32", metavar="fp32|bf16|fp16",
+                   help="fp32 (default); bf16 (CUDA or CPU autocast); fp16 (CUDA only)")
+    p.add_argument("--tile", default="auto", metavar="N|auto",
+                   help="core tile side in LR pixels, or auto: whole frame unless it exceeds the memory budget")
+    p.add_argument("--memory-budget", metavar="MB", help="memory for the model's activations (default: half of "
+                                                          "the free memory)")
+    p.add_argument("--max-frames", metavar="N", help="upscale only the first N frames")
+    p.add_argument("--fps", metavar="FPS", help="output frame rate (default: the input video's; 25 for a frame folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    p.set_defaults(run=run)
