@@ -295,7 +295,10 @@ def _preset_compact() -> ExperimentConfig:
         model=ModelConfig(base_filter=32, feat=16, num_stages=2, n_resblock=1, nFrames=3, residual=True,
                           output_init_scale=0.1),
         data=DataConfig(nFrames=3, patch_size=32),
-        train=TrainConfig(batch_size=4, pretrain_steps=300, gan_steps=20, lr=4e-4, d_lr=1e-4, log_every=10,
+        # Tuned by training on the embedded clips (Vid4 Y-PSNR gain over torch bicubic): 300 pre-training steps at
+        # lr 4e-4 +0.22 dB, 1e-3 +0.36..+0.54 dB (two sample orders), 2e-3 +0.47 dB; 400 steps at 1e-3 +0.53 dB
+        # (3.5 min wall on one loaded CPU core).
+        train=TrainConfig(batch_size=4, pretrain_steps=400, gan_steps=20, lr=1e-3, d_lr=1e-4, log_every=10,
                           out_dir="runs/compact",
                           loss=LossConfig(pixel="l1", allow_random_vgg=True)),
     )

@@ -1,0 +1,123 @@
+"""One optimisation step of each stage: pixel-loss pre-training, and the adversarial D-then-G step.
+
+The GAN step fixes the original's defects: the discriminator is updated on HR vs SR.detach(), then the generator's
+adversarial term uses a fresh D(SR) computed with the updated discriminator (no stale scores, no in-place autograd
+error), and every loss is a mean over the batch (not a sum divided by a constant 5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class Nets:
+    """Everything a step touches. `generator`/`discriminator` may be DDP wrappers; `d_plain` is the bare D."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    d_plain: nn.Module
+    g_opt: torch.optim.Optimizer
+    d_opt: torch.optim.Optimizer
+    pixel: str = "mse"
+    g_loss: Callable[..., Any] | None = None  # GeneratorLoss: (sr, hr, d_sr) -> (total, terms)
+    d_loss: Callable[..., Any] | None = None  # DiscriminatorLoss: (d_hr, d_sr) -> total
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    autocast_dtype: torch.dtype | None = None  # bf16/fp16 on CUDA, None: fp32
+    g_scaler: Any = None  # torch.amp.GradScaler for fp16
+    d_scaler: Any = None
+    grad_clip: float = 0.0
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
+
+
+def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """Mean over every pixel of the batch: MSE (paper) or L1 (original default)."""
+    return F.mse_loss(sr, hr) if kind == "mse" else F.l1_loss(sr, hr)
+
+
+def _autocast(nets: Nets) -> contextlib.AbstractContextManager:
+    if nets.autocast_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=nets.device.type, dtype=nets.autocast_dtype)
+
+
+def _optimise(loss: torch.Tensor, opt: torch.optim.Optimizer, params: list[torch.Tensor], scaler: Any,
+              clip: float) -> None:
+    """backward + (optional unscale and clip) + step, with or without a GradScaler."""
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        if clip > 0:
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+
+
+def _forward(nets: Nets, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return nets.generator(batch["target"], batch["neighbours"], batch["flows"])
+
+
+def pretrain_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Generator only, pixel loss (LossConfig.pixel)."""
+    nets.generator.train()
+    batch = to_device(batch, nets.device)
+    nets.g_opt.zero_grad(set_to_none=True)
+    with _autocast(nets):
+        sr = _forward(nets, batch)
+        loss = pixel_loss(sr.float(), batch["hr"], nets.pixel)
+    _optimise(loss, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
+    value = float(loss.detach())
+    return {"loss": value, "pixel": value}
+
+
+def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Discriminator step on HR vs SR.detach(), then generator step on the four-fold loss with a fresh D(SR)."""
+    assert nets.g_loss is not None and nets.d_loss is not None, "GAN step needs both losses"
+    nets.generator.train()
+    nets.discriminator.train()
+    batch = to_device(batch, nets.device)
+    hr = batch["hr"]
+    with _autocast(nets):
+        sr = _forward(nets, batch)
+
+    # 1. Discriminator: real HR vs the generator's output, cut from the generator's graph.
+    d_params = list(nets.d_plain.parameters())
+    for p in d_params:
+        p.requires_grad_(True)
+    nets.d_opt.zero_grad(set_to_none=True)
+    with _autocast(nets):
+        d_hr = nets.discriminator(hr).float()
+        d_sr = nets.discriminator(sr.detach()).float()
+        d_total = nets.d_loss(d_hr, d_sr)
+    _optimise(d_total, nets.d_opt, d_params, nets.d_scaler, nets.grad_clip)
+
+    # 2. Generator: a fresh D(SR) with the updated discriminator; D's weights are frozen for this backward
+    #    (the bare module is used so that DDP expects no gradient for them).
+    for p in d_params:
+        p.requires_grad_(False)
+    nets.g_opt.zero_grad(set_to_none=True)
+    with _autocast(nets):
+        d_sr_fresh = nets.d_plain(sr).float()
+        g_total, terms = nets.g_loss(sr.float(), hr, d_sr_fresh)
+    _optimise(g_total, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
+    for p in d_params:
+        p.requires_grad_(True)
+
+    row = {"loss": float(g_total.detach()), "d_loss": float(d_total.detach()),
+           "d_hr": float(d_hr.detach().mean()), "d_sr": float(d_sr.detach().mean())}
+    row.update({k: float(v) for k, v in terms.items()})
+    return row
