@@ -146,6 +146,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # 0: only at the end
     log_every: int = 10
     out_dir: str = "runs/default"
+    init_weights: str | None = None  # start G from these weights (checkpoint or generator file); not on resume
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast on CUDA)
     loss: LossConfig = field(default_factory=LossConfig)

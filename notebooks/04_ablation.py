@@ -14,10 +14,12 @@
 # # Ablation of the four-fold loss: one variant
 #
 # This notebook is executed once per loss variant (papermill parameter `variant` and the loss `weights`): pixel
-# loss only, pixel + perceptual, pixel + adversarial, pixel + TV, and all four (the paper's loss). Each run
-# trains from scratch with the same seed, data and schedule, scores the result on Vid4 frames and writes
-# `ablation_dir/<variant>/ablation.json`; chapter 04b compares them. **smoke** runs are very short (tens of steps
-# of the `tiny` model): they prove every variant trains end to end, not which loss is best.
+# loss only, pixel + perceptual, pixel + adversarial, pixel + TV, and all four (the paper's loss). As in the paper,
+# the loss terms act in the adversarial fine-tuning stage: every variant starts from the generator that chapter 03
+# pre-trained (`init_run_dir`; `None` trains from scratch), runs the same seed, data and schedule with its own loss,
+# scores the result on Vid4 frames and writes `ablation_dir/<variant>/ablation.json`; chapter 04b compares them.
+# **smoke** runs are short (a few fine-tuning steps on CPU): they show every variant training end to end and the
+# direction each term pushes, not the paper's converged differences.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -29,6 +31,7 @@ preset_name = "tiny"
 ablation_dir = "../_build/smoke/runs/ablation"
 cache_dir = "../_build/smoke/cache"
 data_root = None
+init_run_dir = None  # chapter 03's run: variants fine-tune its generator
 pretrain_steps = 20
 gan_steps = 20
 eval_frames = 2  # Vid4 frames per clip scored (0: all)
@@ -41,15 +44,18 @@ import torch
 
 from iseebetter_lib.book import plots
 from iseebetter_lib.book.chapters import md_table, show_md, vgg_status
-from iseebetter_lib.book.experiments import describe, experiment_config, run_training
+from iseebetter_lib.book.experiments import describe, experiment_config, run_training, trained_checkpoint
 from iseebetter_lib.book.ablation import score_variant
 from iseebetter_lib.book.figures import save_figure
 
 torch.manual_seed(seed)
 CHAPTER = "04_ablation"
 out_dir = Path(ablation_dir) / variant
+start = {"train.init_weights": str(trained_checkpoint(init_run_dir))} if init_run_dir else {}
 cfg = experiment_config(preset_name, out_dir, cache_dir, seed, data_root=data_root, weights=weights,
-                        overrides={"train.pretrain_steps": pretrain_steps, "train.gan_steps": gan_steps, **overrides})
+                        overrides={"train.pretrain_steps": pretrain_steps, "train.gan_steps": gan_steps, **start,
+                                   **overrides})
+show_md(f"Generator starts from `{cfg.train.init_weights}`" if init_run_dir else "Generator starts from scratch")
 show_md(f"**Variant `{variant}`**")
 show_md(md_table(describe(cfg)))
 if weights.get("perceptual", 0):

@@ -14,8 +14,9 @@
 # # Ablation: the five loss variants side by side
 #
 # Reads the `ablation.json` that each run of chapter 04 wrote and compares them in one table and one figure.
-# In the smoke profile every variant really trained, but only for tens of steps: differences of hundredths of a
-# dB are noise, and the perceptual term uses random VGG features (stated in each variant's notebook).
+# Every variant fine-tuned chapter 03's generator with its own loss. In the smoke profile that is a few CPU steps:
+# differences of hundredths of a dB are within run-to-run noise, and the perceptual term uses random VGG features
+# (stated in each variant's notebook).
 
 # %% tags=["parameters"]
 profile = "smoke"

@@ -213,3 +213,30 @@ def test_cli_trains_and_resumes(tmp_path, data_cache, clips, capsys):
     args = _parser().parse_args(base)
     with pytest.raises(UserError, match="--resume"):
         args.run(args)
+
+
+def test_init_weights_starts_the_generator_from_a_trained_one(tmp_path, data_cache, clips):
+    source_cfg = _cfg(tmp_path / "source", data_cache, **{"train.gan_steps": 0, "train.pretrain_steps": 2})
+    source = train(source_cfg, progress=False, dataset=_data(source_cfg, clips))
+    trained, _ = load_generator(source.checkpoint)
+    # lr 0 (as near as Adam allows): after one step the fine-tuned G still equals its starting weights.
+    tune_cfg = _cfg(tmp_path / "tune", data_cache, **{"train.init_weights": str(source.checkpoint),
+                                                      "train.pretrain_steps": 1, "train.gan_steps": 0,
+                                                      "train.lr": 1e-30})
+    tuned = train(tune_cfg, progress=False, dataset=_data(tune_cfg, clips))
+    tuned_g, _ = load_generator(tuned.checkpoint)
+    fresh_cfg = _cfg(tmp_path / "fresh", data_cache, **{"train.pretrain_steps": 1, "train.gan_steps": 0,
+                                                        "train.lr": 1e-30})
+    fresh_g, _ = load_generator(train(fresh_cfg, progress=False, dataset=_data(fresh_cfg, clips)).checkpoint)
+    for key, value in trained.state_dict().items():
+        assert torch.allclose(tuned_g.state_dict()[key], value, atol=1e-20), key
+    assert not all(torch.equal(fresh_g.state_dict()[k], v) for k, v in trained.state_dict().items())
+
+
+def test_init_weights_of_another_configuration_is_refused(tmp_path, data_cache, clips):
+    source_cfg = _cfg(tmp_path / "source", data_cache, **{"train.gan_steps": 0})
+    source = train(source_cfg, progress=False, dataset=_data(source_cfg, clips))
+    other = _cfg(tmp_path / "other", data_cache, **{"train.init_weights": str(source.checkpoint),
+                                                    "model.base_filter": 24})
+    with pytest.raises(UserError, match="base_filter: checkpoint 16, requested 24"):
+        train(other, progress=False, dataset=_data(other, clips))

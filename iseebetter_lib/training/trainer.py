@@ -85,6 +85,8 @@ class _Run:
         from iseebetter_lib.models import Discriminator, build_generator
 
         self.G = build_generator(cfg.model).to(device)
+        if t.init_weights:
+            self._init_generator(Path(t.init_weights))
         self.D = Discriminator().to(device)
         self.g_opt = torch.optim.Adam(self.G.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps)
         self.d_opt = torch.optim.Adam(self.D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.eps)
@@ -93,6 +95,13 @@ class _Run:
         self.g_scaler = torch.amp.GradScaler("cuda") if fp16 else None
         self.d_scaler = torch.amp.GradScaler("cuda") if fp16 else None
         self.step = 0
+
+    def _init_generator(self, path: Path) -> None:
+        """Fine-tuning: G starts from `path` (our checkpoint or generator file, or an original state dict)."""
+        from iseebetter_lib.checkpoint import load_generator
+
+        source, _ = load_generator(path, device=str(self.device), model_cfg=self.cfg.model)
+        self.G.load_state_dict(source.state_dict())
 
     def state(self) -> dict[str, Any]:
         cfg = self.cfg
