@@ -147,7 +147,9 @@ def coarse2fine_flow(im1: np.ndarray, im2: np.ndarray, alpha: float = 1.0, ratio
     b = _check_channels(_as_image(im2, "im2"), params[-1], "im2")
     if a.shape != b.shape:
         raise ValueError(f"im2: shape {b.shape} differs from im1's {a.shape}")
-    return _flow.c2f(a, b, *params, threads=_pair_threads(threads))
+    u, v, warped = _flow.c2f(a, b, *params, threads=_pair_threads(threads))
+    np.clip(warped, 0.0, 1.0, out=warped)  # the warp is an image in [0, 1], also where it takes im1's values
+    return u, v, warped
 
 
 def coarse2fine_flow_batch(target: np.ndarray, neighbours: Sequence[np.ndarray] | np.ndarray, alpha: float = 1.0,
@@ -173,4 +175,6 @@ def coarse2fine_flow_batch(target: np.ndarray, neighbours: Sequence[np.ndarray] 
         stack[i] = arr
     nt = _threads(threads)
     inner = _pair_threads(nt // len(items)) if 0 < len(items) < nt else 1
-    return _flow.c2f_batch(t, stack, *params, threads=nt, inner_threads=inner)
+    u, v, warped = _flow.c2f_batch(t, stack, *params, threads=nt, inner_threads=inner)
+    np.clip(warped, 0.0, 1.0, out=warped)
+    return u, v, warped

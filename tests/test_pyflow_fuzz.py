@@ -83,3 +83,11 @@ def test_random_batches(h, w, n, threads):
 def test_batch_rejects_mismatched_neighbour():
     with pytest.raises(ValueError, match=r"neighbours\[1\]"):
         pyflow.coarse2fine_flow_batch(np.zeros((4, 4, 3)), [np.zeros((4, 4, 3)), np.zeros((4, 5, 3))])
+
+
+def test_out_of_range_values_still_give_a_warp_in_the_unit_range():
+    """Found by the fuzz test on a newer hypothesis: a 1x1 grey pair with a value of 162 (an unscaled image)."""
+    u, v, w = pyflow.coarse2fine_flow(np.array([[162.42523027]]), np.array([[0.26978671]]), minWidth=1,
+                                      nOuterFPIterations=1, nInnerFPIterations=1, nSORIterations=1, colType=1)
+    assert np.isfinite(u).all() and np.isfinite(v).all()
+    assert 0.0 <= w.min() and w.max() <= 1.0
