@@ -31,7 +31,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{ext}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual permissions
+    os.chmod(tmp_path, default_mode(0o666))  # mkstemp makes 0600; a finished file gets the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -41,10 +41,11 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
         raise
 
 
-def _umask() -> int:
+def default_mode(mode: int) -> int:
+    """`mode` less the process umask: the permissions a plainly created file (0o666) or folder (0o777) gets."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return mode & ~mask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from iseebetter_lib.config import FlowConfig, ModelConfig
+from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib import upscale_tiling as tiling
 from iseebetter_lib.upscale_window import SlidingWindow
@@ -58,28 +59,6 @@ def tune_cpu_allocator() -> bool:
         return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
     except (OSError, AttributeError):
         return False
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """"auto" -> CUDA when available, else CPU; "cuda" without CUDA is a UserError."""
-    if isinstance(device, torch.device):
-        return device
-    name = str(device).strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cpu":
-        return torch.device("cpu")
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise UserError(f"--device: {device!r} requested but CUDA is not available (use cpu or auto)")
-        try:
-            dev = torch.device(name)
-        except RuntimeError:
-            raise UserError(f"--device: {device!r} is not a valid device") from None
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UserError(f"--device: {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-        return dev
-    raise UserError(f"--device: unknown device {device!r} (expected auto, cpu or cuda)")
 
 
 def check_precision(precision: str, device: torch.device) -> str:

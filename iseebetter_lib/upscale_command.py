@@ -32,7 +32,8 @@ def _number(name: str, text: str | None, kind: type) -> float | int | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; prints a one-line summary on stdout."""
-    from iseebetter_lib.upscale import resolve_device, tune_cpu_allocator, upscale
+    from iseebetter_lib.device import resolve_device
+    from iseebetter_lib.upscale import tune_cpu_allocator, upscale
 
     if resolve_device(args.device).type == "cpu":
         tune_cpu_allocator()

@@ -19,7 +19,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.io import atomic_path
+from iseebetter_lib.io import atomic_path, default_mode
 
 VIDEO_CODECS = {".mp4": ("libx264", "mpeg4"), ".mkv": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"),
                 ".avi": ("mpeg4", "mjpeg")}
@@ -133,13 +133,6 @@ class _PngWriter:
                                                           compress_level=1)
 
 
-def _umask_mode(mode: int) -> int:
-    """`mode` less the process umask (temporary files are created 0600/0700; outputs should not be)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return mode & ~umask
-
-
 @contextlib.contextmanager
 def _atomic_dir(path: Path) -> Iterator[Path]:
     """A temporary folder beside `path`, swapped into place on success (an old folder is removed after the
@@ -148,7 +141,7 @@ def _atomic_dir(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         yield tmp
-        os.chmod(tmp, _umask_mode(0o777))
+        os.chmod(tmp, default_mode(0o777))  # mkdtemp makes 0700
         old = None
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
@@ -182,4 +175,3 @@ def open_output(output: str | os.PathLike, fps: float | Fraction, overwrite: boo
             writer.close(flush=ok)
         if writer.stream is None:
             raise UserError(f"{path}: no frames to write")
-        os.chmod(tmp, _umask_mode(0o666))

@@ -244,6 +244,9 @@ def test_cli_video_to_video(tmp_path, sample_videos, tiny_ckpt, capsys):
     rate, frames = _probe(out)
     assert rate == Fraction(30000, 1001) and len(frames) == 3 and frames[0].shape == (576, 704, 3)
     assert "3 frames" in capsys.readouterr().out
+    from iseebetter_lib.io import default_mode
+
+    assert out.stat().st_mode & 0o777 == default_mode(0o666)  # not the temporary file's private 0600
     before = out.stat().st_mtime_ns
     assert _cli(src, "-o", out, "--weights", tiny_ckpt, "--max-frames", 2) == 2
     assert "already exists" in capsys.readouterr().err and out.stat().st_mtime_ns == before

@@ -29,6 +29,15 @@ class EvalClip:
     lr: np.ndarray  # (T, H/s, W/s, 3) uint8
 
 
+def crop_ground_truth(hr: np.ndarray, scale: int, label: str | os.PathLike) -> np.ndarray:
+    """GT frames (T, H, W, 3) mod-`scale` cropped at the bottom/right, warning (naming `label`) when it crops."""
+    cropped = modcrop(hr, scale)
+    if cropped.shape != hr.shape:
+        warnings.warn(f"{label}: frame size {hr.shape[2]}x{hr.shape[1]} is not divisible by {scale}: ground truth "
+                      f"cropped to {cropped.shape[2]}x{cropped.shape[1]} (bottom/right)", stacklevel=3)
+    return cropped
+
+
 def vid4_root() -> Path:
     """Vid4 ground truth: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
     env = os.environ.get("ISEEBETTER_VID4")
@@ -65,10 +74,7 @@ def load_eval_clips(name_or_root: str | os.PathLike = "vid4", degradation: str =
     out = []
     for folder in folders:
         hr = read_frame_folder(folder, max_frames=max_frames, frame_step=frame_step)
-        cropped = modcrop(hr, scale)
-        if cropped.shape != hr.shape:
-            warnings.warn(f"{folder}: frame size {hr.shape[2]}x{hr.shape[1]} not divisible by {scale}; "
-                          f"cropped to {cropped.shape[2]}x{cropped.shape[1]}", stacklevel=2)
+        cropped = crop_ground_truth(hr, scale, folder)
         lr = None
         path = None
         if cache_dir is not None:

@@ -10,7 +10,6 @@ on its centre frame only (the model sees its 6 neighbours).
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -41,12 +40,10 @@ def select_frames(n_total: int, frame_step: int = 1, center_only: bool = False) 
 
 def _make_clip(name: str, hr: np.ndarray, degradation: str, scale: int) -> Any:
     """`data.EvalClip` of mod-`scale` cropped GT (warns when it crops) and its degraded LR."""
-    from iseebetter_lib.data import EvalClip, degrade, modcrop
+    from iseebetter_lib.data import EvalClip, degrade
+    from iseebetter_lib.data.eval_sets import crop_ground_truth
 
-    cropped = modcrop(hr, scale)
-    if cropped.shape != hr.shape:
-        warnings.warn(f"{name}: frame size {hr.shape[2]}x{hr.shape[1]} is not divisible by {scale}: ground truth "
-                      f"cropped to {cropped.shape[2]}x{cropped.shape[1]} (bottom/right)", stacklevel=3)
+    cropped = crop_ground_truth(hr, scale, name)
     return EvalClip(name, cropped, degrade(cropped, scale=scale, kind=degradation))
 
 
@@ -234,7 +231,7 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
         raise UserError(f"--crop {crop}: must be >= 0")
     info: dict[str, Any] = {}
     if method == "model":
-        from iseebetter_lib.upscale import resolve_device
+        from iseebetter_lib.device import resolve_device
 
         device = str(resolve_device(device))
         if generator is None:

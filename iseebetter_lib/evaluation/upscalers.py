@@ -80,9 +80,10 @@ def _frame_runner(generator, model_cfg, flow_cfg, device: str, precision: str,
     from iseebetter_lib.config import FlowConfig
     from iseebetter_lib.data import neighbour_indices
     from iseebetter_lib.flow import compute_window_flows
+    from iseebetter_lib.device import resolve_device
     from iseebetter_lib.upscale_tiling import run_tiled
 
-    dev = upscale.resolve_device(device)
+    dev = resolve_device(device)
     upscale.check_precision(precision, dev)
     tile = upscale.parse_tile(tile)
     flow_cfg = flow_cfg or FlowConfig()

@@ -1,5 +1,5 @@
 """Training: `train(cfg)` runs pixel pre-training then adversarial fine-tuning; see `trainer.py`."""
 
-from iseebetter_lib.training.trainer import TrainResult, generator_lr_factor, resolve_device, train
+from iseebetter_lib.training.trainer import TrainResult, generator_lr_factor, train
 
-__all__ = ["TrainResult", "generator_lr_factor", "resolve_device", "train"]
+__all__ = ["TrainResult", "generator_lr_factor", "train"]

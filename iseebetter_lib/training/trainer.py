@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from iseebetter_lib.checkpoint import (CHECKPOINT_FORMAT, generator_file_state, link_or_copy, load_checkpoint,
                                        model_config_mismatch, rng_state, save_checkpoint, set_rng_state)
 from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
+from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.training import distributed as D
 from iseebetter_lib.training.logs import CsvLog, TensorBoardLog
@@ -38,15 +39,6 @@ class TrainResult:
     log_csv: Path = Path("log.csv")
     generator: Path | None = None
     step: int = 0
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" -> CUDA when available, else CPU; "cuda" without a GPU is a `UserError`."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("train.device=cuda: no CUDA device is available (use --device cpu or auto)")
-    return torch.device(name)
 
 
 def generator_lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -222,7 +214,7 @@ def train(cfg: ExperimentConfig, resume: bool = False, progress: bool = True, da
     """
     cfg = cfg.override({})  # a validated private copy
     t = cfg.train
-    device = resolve_device(t.device)
+    device = resolve_device(t.device, option="train.device")
     info = D.init_distributed(device.type)
     if info.enabled and device.type == "cuda":
         device = torch.device("cuda", info.local_rank)
