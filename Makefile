@@ -14,7 +14,7 @@ smoke: book html
 setup: $(STAMP)
 
 # torch's CPU wheel first: a bare `torch` requirement could pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml setup.py $(wildcard pyflow/*.pyx pyflow/*.pxd)
+$(STAMP): pyproject.toml setup.py $(wildcard pyflow/*.pyx pyflow/*.pxd pyflow/*.pxi)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0

@@ -23,7 +23,7 @@ def available_backends() -> list[str]:
     names = []
     if importlib.util.find_spec("pyflow") is not None:
         try:
-            import pyflow._flow  # noqa: F401
+            import pyflow  # noqa: F401  (loads the compiled extension)
             names.append("pyflow")
         except ImportError:
             pass

@@ -12,6 +12,10 @@ A ratio outside [0.4, 0.98] is clamped to that range (the classic silently used 
 
 `coarse2fine_flow_batch(target, neighbours, ...)` computes the flow from one target to many neighbours, sharing the
 target's pyramid and running the neighbours in parallel (OpenMP, `threads`, default: all cores).
+
+The extension is built twice from the same source: a portable baseline and, on x86-64, an AVX2 build that is picked
+when the CPU has AVX2 (`pyflow.SIMD` says which; PYFLOW_SIMD=baseline forces the baseline). Both give bit-identical
+results: neither contracts multiply-adds into FMA.
 """
 
 from __future__ import annotations
@@ -21,9 +25,37 @@ from typing import Sequence
 
 import numpy as np
 
-from pyflow import _flow
+__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "default_threads", "SIMD"]
 
-__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "default_threads"]
+
+def _cpu_has_avx2() -> bool:
+    """numpy's runtime CPU-feature table (it also checks that the OS saves the AVX registers)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:  # pragma: no cover - very old numpy
+            return False
+    return bool(__cpu_features__.get("AVX2", False))
+
+
+def _load_extension() -> tuple[object, str]:
+    """The AVX2 build when the CPU has AVX2 and PYFLOW_SIMD is not 'baseline', else the portable build."""
+    choice = os.environ.get("PYFLOW_SIMD", "auto").strip().lower()
+    if choice not in ("auto", "avx2", "baseline"):
+        raise ImportError(f"PYFLOW_SIMD: expected auto, avx2 or baseline, got {choice!r}")
+    if choice != "baseline" and _cpu_has_avx2():
+        try:
+            from pyflow import _flow_avx2
+            return _flow_avx2, "avx2"
+        except ImportError:  # built on a non-x86 machine or by an older set-up
+            pass
+    from pyflow import _flow as baseline
+    return baseline, "baseline"
+
+
+_ext, SIMD = _load_extension()
 
 _MAX_PIXELS = 1 << 26  # about 11 GB of work buffers; larger frames should be tiled
 _MAX_THREADS = 256
@@ -147,7 +179,7 @@ def coarse2fine_flow(im1: np.ndarray, im2: np.ndarray, alpha: float = 1.0, ratio
     b = _check_channels(_as_image(im2, "im2"), params[-1], "im2")
     if a.shape != b.shape:
         raise ValueError(f"im2: shape {b.shape} differs from im1's {a.shape}")
-    u, v, warped = _flow.c2f(a, b, *params, threads=_pair_threads(threads))
+    u, v, warped = _ext.c2f(a, b, *params, threads=_pair_threads(threads))
     np.clip(warped, 0.0, 1.0, out=warped)  # the warp is an image in [0, 1], also where it takes im1's values
     return u, v, warped
 
@@ -175,6 +207,6 @@ def coarse2fine_flow_batch(target: np.ndarray, neighbours: Sequence[np.ndarray] 
         stack[i] = arr
     nt = _threads(threads)
     inner = _pair_threads(nt // len(items)) if 0 < len(items) < nt else 1
-    u, v, warped = _flow.c2f_batch(t, stack, *params, threads=nt, inner_threads=inner)
+    u, v, warped = _ext.c2f_batch(t, stack, *params, threads=nt, inner_threads=inner)
     np.clip(warped, 0.0, 1.0, out=warped)
     return u, v, warped

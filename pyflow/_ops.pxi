@@ -78,13 +78,13 @@ cdef void filt5_h(const real* src, real* dst, int w, int h, const double* fd) no
         out = dst + <Py_ssize_t>i * w
         for j in range(2, w - 2):
             out[j] = f0 * row[j - 2] + f1 * row[j - 1] + f2 * row[j] + f3 * row[j + 1] + f4 * row[j + 2]
-        for j in range(w):
-            if j >= 2 and j < w - 2:
-                continue
+        j = 0
+        while j < w:  # the border columns (2 each side; all of them when w <= 4)
             s = 0
             for l in range(5):
                 s = s + <real>fd[l] * row[clampi(j + l - 2, w)]
             out[j] = s
+            j = w - 2 if (j == 1 and w > 4) else j + 1
 
 
 cdef void filt5_v(const real* src, real* dst, int w, int h, const double* fd) noexcept nogil:

@@ -19,6 +19,7 @@ cdef struct Opts:
     int bgr
     int use_mask      # zero the data term where the match leaves the image (the classic computes, never applies)
     int warp_ref      # in-iteration warp: out-of-image pixels take im1's value (1) or clamp-sample im2 (0)
+    int par_min       # levels with fewer pixels run on one thread
 
 
 cdef struct Pyr:
@@ -180,8 +181,10 @@ cdef struct Work:
     real* inv1
     real* inv2
     real* mask
+    real* cb     # compact red-black planes for SOR (see _sor.pxi)
 
 
+include "_system.pxi"
 include "_sor.pxi"
 
 
@@ -203,6 +206,8 @@ cdef int flow_one(Pyr* p1, const double* im1, const double* im2, double* uo, dou
             bufs[i] = <real*>calloc(n0 * nf, sizeof(real))
         elif i >= 11 and i <= 14:      # padded planes
             bufs[i] = <real*>calloc(n0 + 2 * pad, sizeof(real))
+        elif i == nb - 1:              # compact SOR planes
+            bufs[i] = <real*>calloc(2 * NPL * compact_plane_size(W, H), sizeof(real))
         else:
             bufs[i] = <real*>calloc(n0, sizeof(real))
         if bufs[i] == NULL:

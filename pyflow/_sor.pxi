@@ -1,9 +1,5 @@
-# One pyramid level: outer fixed-point iterations (linearised data term), inner iterations (robust weights),
-# SOR on the 2 x 2 block system for the increment (du, dv). Included by _solver.pxi.
-
-cdef double EPS2 = 1e-6   # Charbonnier epsilon^2 (epsilon = 1e-3)
-cdef Py_ssize_t PAR_MIN_PIXELS = 16384   # smaller levels: thread start/barrier costs exceed the work
-
+# SOR on the 2 x 2 block system for the increment (du, dv), and one pyramid level's fixed-point loop (outer
+# iterations relinearise the data term, inner ones recompute the robust weights). Included by _solver.pxi.
 
 cdef void sor_row(int i, int j0, int step, int w, real* du, real* dv, const real* wx, const real* wy,
                   const real* a12, const real* b1, const real* b2, const real* inv1, const real* inv2,
@@ -26,139 +22,119 @@ cdef void sor_row(int i, int j0, int step, int w, real* du, real* dv, const real
         j += step
 
 
-cdef void data_terms(Work* wk, const real* s1, int w, int h, int nf, int use_mask, const real* u,
-                     const real* v) noexcept nogil:
-    """Derivatives of the blend 0.4 * im1 + 0.6 * warped im2 (both pre-smoothed) and the temporal difference."""
-    cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
-    cdef int i, j
-    cdef real* sp
-    cdef const real* s1c
-    cdef real* itc
-    cdef real x, y
-    for c in range(nf):
-        sp = wk.s2 + c * n
-        s1c = s1 + c * n
-        itc = wk.it + c * n
-        smooth_g5(wk.w2 + c * n, sp, wk.tmp, w, h)
-        for q in range(n):
-            wk.tmp2[q] = <real>0.4 * s1c[q] + <real>0.6 * sp[q]
-            itc[q] = sp[q] - s1c[q]
-        filt5_h(wk.tmp2, wk.ix + c * n, w, h, D5)
-        filt5_v(wk.tmp2, wk.iy + c * n, w, h, D5)
-    if use_mask:  # off by default: the classic computes this mask but never applies it
-        for i in range(h):
-            for j in range(w):
-                q = <Py_ssize_t>i * w + j
-                x = j + u[q]
-                y = i + v[q]
-                if x < 0 or x > w - 1 or y < 0 or y > h - 1:
-                    for c in range(nf):
-                        wk.ix[c * n + q] = 0
-                        wk.iy[c * n + q] = 0
-                        wk.it[c * n + q] = 0
+# Red-black SOR on a compact layout: colour c (0 red, 1 black) of row i holds the pixels j = 2k + ((i + c) & 1),
+# k = 0 .. wc - 1, in a plane of (h + 2) x (wc + 2) slots (zero pad row/column on each side). A pixel's left and
+# right neighbours are the other colour's slots k - 1 + p and k + p of the same row (p = (i + c) & 1), its upper and
+# lower ones slot k of rows i - 1 and i + 1: every half-sweep is a unit-stride loop the compiler vectorises.
+cdef enum:
+    P_DU, P_DV, P_WL, P_WR, P_WU, P_WD, P_A12, P_B1, P_B2, P_I1, P_I2, NPL   # planes per colour
 
 
-cdef void robust_system(Work* wk, const real* u, const real* v, const real* du, const real* dv, int w, int h,
-                        int nf, Opts* o) noexcept nogil:
-    """Smoothness weights phi (alpha folded in), data weights psi per channel, and the SOR coefficients."""
-    cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
-    cdef int i, j
+cdef inline Py_ssize_t compact_plane_size(int w, int h) noexcept nogil:
+    return <Py_ssize_t>((w + 1) // 2 + 2) * (h + 2)
+
+
+cdef void sor_crow(int n, rfp du, rfp dv, crfp ul, crfp ur, crfp uu, crfp ud, crfp vl, crfp vr, crfp vu,
+                   crfp vd, crfp wl, crfp wr, crfp wu, crfp wd, crfp a12, crfp b1, crfp b2, crfp i1, crfp i2,
+                   real om1) noexcept nogil:
+    """One row of one colour: the same arithmetic, in the same order, as `sor_row`."""
+    cdef int k
+    cdef real s1, s2, nu
+    for k in range(n):
+        s1 = wl[k] * ul[k] + wr[k] * ur[k] + wu[k] * uu[k] + wd[k] * ud[k]
+        s2 = wl[k] * vl[k] + wr[k] * vr[k] + wu[k] * vu[k] + wd[k] * vd[k]
+        nu = om1 * du[k] + i1[k] * (b1[k] + s1 - a12[k] * dv[k])
+        du[k] = nu
+        dv[k] = om1 * dv[k] + i2[k] * (b2[k] + s2 - a12[k] * nu)
+
+
+cdef void compact_pack(Work* wk, real* cb, int w, int h) noexcept nogil:
+    """Copy the SOR coefficients into the compact planes and zero du, dv there."""
+    cdef int wc = (w + 1) // 2, rs = wc + 2, c, i, k, j, p
+    cdef Py_ssize_t P = compact_plane_size(w, h), q, s
     cdef real* wx = wk.wxb + (w + 1)
     cdef real* wy = wk.wyb + (w + 1)
-    cdef real* a11 = wk.inv1
-    cdef real* a22 = wk.inv2
-    cdef real* a12 = wk.a12
-    cdef real* b1 = wk.b1
-    cdef real* b2 = wk.b2
-    cdef const real* ix
-    cdef const real* iy
-    cdef const real* it
-    cdef real t, psi, ux, uy, vx, vy, phi, lu, lv, coeff, diag
-    cdef real alpha = <real>o.alpha, eps = <real>EPS2, scale = <real>(1.0 / nf if o.collapse_mean else 1.0)
-    cdef real omega = <real>o.omega
-    for i in range(h):
-        for j in range(w):
-            q = <Py_ssize_t>i * w + j
-            ux = 0
-            uy = 0
-            vx = 0
-            vy = 0
-            if j < w - 1:
-                ux = (u[q + 1] + du[q + 1]) - (u[q] + du[q])
-                vx = (v[q + 1] + dv[q + 1]) - (v[q] + dv[q])
-            if i < h - 1:
-                uy = (u[q + w] + du[q + w]) - (u[q] + du[q])
-                vy = (v[q + w] + dv[q + w]) - (v[q] + dv[q])
-            phi = alpha * <real>0.5 / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps)
-            wx[q] = phi if j < w - 1 else 0
-            wy[q] = phi if i < h - 1 else 0
-    memset(a11, 0, n * sizeof(real))
-    memset(a12, 0, n * sizeof(real))
-    memset(a22, 0, n * sizeof(real))
-    memset(b1, 0, n * sizeof(real))
-    memset(b2, 0, n * sizeof(real))
-    for c in range(nf):
-        ix = wk.ix + c * n
-        iy = wk.iy + c * n
-        it = wk.it + c * n
-        for q in range(n):
-            t = it[q] + ix[q] * du[q] + iy[q] * dv[q]
-            psi = <real>0.5 / sqrtf(t * t + eps)
-            a11[q] += psi * ix[q] * ix[q]
-            a12[q] += psi * ix[q] * iy[q]
-            a22[q] += psi * iy[q] * iy[q]
-            b1[q] += psi * ix[q] * it[q]
-            b2[q] += psi * iy[q] * it[q]
-    diag = <real>(o.diag * o.alpha)
-    for i in range(h):
-        for j in range(w):
-            q = <Py_ssize_t>i * w + j
-            lu = 0
-            lv = 0
-            if j < w - 1:
-                lu = lu + wx[q] * (u[q + 1] - u[q])
-                lv = lv + wx[q] * (v[q + 1] - v[q])
-            if j > 0:
-                lu = lu - wx[q - 1] * (u[q] - u[q - 1])
-                lv = lv - wx[q - 1] * (v[q] - v[q - 1])
-            if i < h - 1:
-                lu = lu + wy[q] * (u[q + w] - u[q])
-                lv = lv + wy[q] * (v[q + w] - v[q])
-            if i > 0:
-                lu = lu - wy[q - w] * (u[q] - u[q - w])
-                lv = lv - wy[q - w] * (v[q] - v[q - w])
-            coeff = wx[q] + wx[q - 1] + wy[q] + wy[q - w]
-            a12[q] = a12[q] * scale
-            b1[q] = -b1[q] * scale + lu
-            b2[q] = -b2[q] * scale + lv
-            a11[q] = omega / (a11[q] * scale + diag + coeff)   # stored as the SOR step 1 / diagonal
-            a22[q] = omega / (a22[q] * scale + diag + coeff)
+    cdef real* pl
+    memset(cb, 0, 2 * NPL * P * sizeof(real))
+    for c in range(2):
+        pl = cb + c * NPL * P
+        for i in range(h):
+            p = (i + c) & 1
+            for k in range(wc):
+                j = 2 * k + p
+                if j >= w:
+                    break
+                q = <Py_ssize_t>i * w + j
+                s = <Py_ssize_t>(i + 1) * rs + k + 1
+                pl[P_WL * P + s] = wx[q - 1]
+                pl[P_WR * P + s] = wx[q]
+                pl[P_WU * P + s] = wy[q - w]
+                pl[P_WD * P + s] = wy[q]
+                pl[P_A12 * P + s] = wk.a12[q]
+                pl[P_B1 * P + s] = wk.b1[q]
+                pl[P_B2 * P + s] = wk.b2[q]
+                pl[P_I1 * P + s] = wk.inv1[q]
+                pl[P_I2 * P + s] = wk.inv2[q]
+
+
+cdef void compact_unpack(real* cb, real* du, real* dv, int w, int h) noexcept nogil:
+    cdef int wc = (w + 1) // 2, rs = wc + 2, c, i, k, j, p
+    cdef Py_ssize_t P = compact_plane_size(w, h), q, s
+    cdef real* pl
+    for c in range(2):
+        pl = cb + c * NPL * P
+        for i in range(h):
+            p = (i + c) & 1
+            for k in range(wc):
+                j = 2 * k + p
+                if j >= w:
+                    break
+                q = <Py_ssize_t>i * w + j
+                s = <Py_ssize_t>(i + 1) * rs + k + 1
+                du[q] = pl[P_DU * P + s]
+                dv[q] = pl[P_DV * P + s]
+
+
+cdef inline void sor_compact_row(real* cb, Py_ssize_t P, int rs, int wc, int i, int c, real om1) noexcept nogil:
+    cdef real* me = cb + c * NPL * P
+    cdef real* ot = cb + (1 - c) * NPL * P
+    cdef Py_ssize_t s = <Py_ssize_t>(i + 1) * rs + 1
+    cdef Py_ssize_t sl = s - 1 + ((i + c) & 1)
+    sor_crow(wc, me + P_DU * P + s, me + P_DV * P + s,
+             ot + P_DU * P + sl, ot + P_DU * P + sl + 1, ot + P_DU * P + s - rs, ot + P_DU * P + s + rs,
+             ot + P_DV * P + sl, ot + P_DV * P + sl + 1, ot + P_DV * P + s - rs, ot + P_DV * P + s + rs,
+             me + P_WL * P + s, me + P_WR * P + s, me + P_WU * P + s, me + P_WD * P + s,
+             me + P_A12 * P + s, me + P_B1 * P + s, me + P_B2 * P + s, me + P_I1 * P + s, me + P_I2 * P + s,
+             om1)
 
 
 cdef void sor(Work* wk, int w, int h, int n_sor, int redblack, real om1, int nt) noexcept nogil:
-    """n_sor sweeps; red-black ordering gives the same result for any thread count."""
-    cdef Py_ssize_t pad = w + 1
+    """n_sor sweeps from du = dv = 0; red-black ordering gives the same result for any thread count."""
+    cdef Py_ssize_t pad = w + 1, P = compact_plane_size(w, h)
     cdef real* du = wk.dub + pad
     cdef real* dv = wk.dvb + pad
     cdef real* wx = wk.wxb + pad
     cdef real* wy = wk.wyb + pad
+    cdef int wc = (w + 1) // 2, rs = wc + 2
     cdef int it_s, colour, i
-    if not redblack:
+    if not redblack:  # lexicographic Gauss-Seidel (calibration experiments only)
         for it_s in range(n_sor):
             for i in range(h):
                 sor_row(i, 0, 1, w, du, dv, wx, wy, wk.a12, wk.b1, wk.b2, wk.inv1, wk.inv2, om1)
-    elif nt <= 1:
+        return
+    compact_pack(wk, wk.cb, w, h)
+    if nt <= 1:
         for it_s in range(n_sor):
             for colour in range(2):
                 for i in range(h):
-                    sor_row(i, (i + colour) & 1, 2, w, du, dv, wx, wy, wk.a12, wk.b1, wk.b2, wk.inv1, wk.inv2, om1)
+                    sor_compact_row(wk.cb, P, rs, wc, i, colour, om1)
     else:
         with parallel(num_threads=nt):
             for it_s in range(n_sor):
                 for colour in range(2):
                     for i in prange(h, schedule="static"):
-                        sor_row(i, (i + colour) & 1, 2, w, du, dv, wx, wy, wk.a12, wk.b1, wk.b2, wk.inv1,
-                                wk.inv2, om1)
+                        sor_compact_row(wk.cb, P, rs, wc, i, colour, om1)
+    compact_unpack(wk.cb, du, dv, w, h)
 
 
 cdef void solve_level(const real* f1, const real* s1, const real* f2, Work* wk, int w, int h, int nf,
@@ -168,7 +144,7 @@ cdef void solve_level(const real* f1, const real* s1, const real* f2, Work* wk, 
     cdef real* du = wk.dub + pad
     cdef real* dv = wk.dvb + pad
     cdef real om1 = <real>(1.0 - o.omega)
-    cdef int nt = nthreads if (nthreads > 1 and n >= PAR_MIN_PIXELS) else 1
+    cdef int nt = nthreads if (nthreads > 1 and n >= o.par_min) else 1
     for it_o in range(n_outer):
         data_terms(wk, s1, w, h, nf, o.use_mask, wk.u, wk.v)
         memset(du, 0, n * sizeof(real))

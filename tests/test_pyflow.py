@@ -198,3 +198,43 @@ def test_forked_child_after_parallel_use_does_not_hang():
         proc.kill()
         pytest.fail("forked child hung in OpenMP")
     assert queue.get(timeout=5) is True
+
+
+def _c2f_args():
+    p = PARAMS
+    return (p["alpha"], p["ratio"], p["minWidth"], p["nOuterFPIterations"], p["nInnerFPIterations"],
+            p["nSORIterations"], p["colType"])
+
+
+@pytest.mark.parametrize("crop", [(64, 112), (37, 53)])  # odd sizes: a colour's last compact slot is padding
+def test_parallel_sor_on_every_level_equals_one_thread(reference, crop):
+    """Red-black SOR split over threads (forced on every pyramid level) gives bit-identical flows."""
+    pairs, _ = reference
+    d = pairs["bikes_t124_112x64"]
+    a, b = (np.ascontiguousarray(d[k][:crop[0], :crop[1]]) for k in ("im1", "im2"))
+    one = pyflow._ext.c2f(a, b, *_c2f_args(), threads=1)
+    for nt in (2, 3):
+        many = pyflow._ext.c2f(a, b, *_c2f_args(), threads=nt, extra={"par_min": 0})
+        for x, y in zip(one, many):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_avx2_build_is_bit_identical_to_baseline(reference):
+    """Both builds of the extension compute the same flow (no FMA contraction, no reassociation)."""
+    from pyflow import _flow as baseline
+    try:
+        from pyflow import _flow_avx2
+    except ImportError:
+        pytest.skip("no AVX2 build on this platform")
+    if not pyflow._cpu_has_avx2():
+        pytest.skip("this CPU has no AVX2")
+    pairs, _ = reference
+    for name in ("bikes_t124_112x64", "vid4_calendar_lr_f1_f2"):
+        d = pairs[name]
+        for crop in (None, (31, 45)):
+            a, b = d["im1"], d["im2"]
+            if crop:
+                a, b = (np.ascontiguousarray(x[:crop[0], :crop[1]]) for x in (a, b))
+            for x, y in zip(baseline.c2f(a, b, *_c2f_args()), _flow_avx2.c2f(a, b, *_c2f_args())):
+                np.testing.assert_array_equal(x, y)
+    assert pyflow.SIMD in ("avx2", "baseline")

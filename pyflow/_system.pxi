@@ -1,0 +1,164 @@
+# The linearised system of one fixed-point iteration: data-term derivatives, robust weights and the SOR
+# coefficients. Row kernels take restrict pointers and have no branches, so the compiler vectorises them; image
+# borders are handled by passing a row as its own neighbour (differences 0) and by zero weights. The arithmetic
+# (operations and their order) is the straightforward per-pixel formula's. Included by _solver.pxi.
+
+cdef double EPS2 = 1e-6   # Charbonnier epsilon^2 (epsilon = 1e-3)
+
+
+cdef void data_terms(Work* wk, const real* s1, int w, int h, int nf, int use_mask, const real* u,
+                     const real* v) noexcept nogil:
+    """Derivatives of the blend 0.4 * im1 + 0.6 * warped im2 (both pre-smoothed) and the temporal difference."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
+    cdef int i, j
+    cdef real x, y
+    for c in range(nf):
+        smooth_g5(wk.w2 + c * n, wk.s2 + c * n, wk.tmp, w, h)
+        blend_row(n, s1 + c * n, wk.s2 + c * n, wk.tmp2, wk.it + c * n)
+        filt5_h(wk.tmp2, wk.ix + c * n, w, h, D5)
+        filt5_v(wk.tmp2, wk.iy + c * n, w, h, D5)
+    if use_mask:  # off by default: the classic computes this mask but never applies it
+        for i in range(h):
+            for j in range(w):
+                q = <Py_ssize_t>i * w + j
+                x = j + u[q]
+                y = i + v[q]
+                if x < 0 or x > w - 1 or y < 0 or y > h - 1:
+                    for c in range(nf):
+                        wk.ix[c * n + q] = 0
+                        wk.iy[c * n + q] = 0
+                        wk.it[c * n + q] = 0
+
+
+cdef void blend_row(Py_ssize_t n, crfp s1, crfp s2, rfp blend, rfp it) noexcept nogil:
+    cdef Py_ssize_t q
+    for q in range(n):
+        blend[q] = <real>0.4 * s1[q] + <real>0.6 * s2[q]
+        it[q] = s2[q] - s1[q]
+
+
+cdef void sum_row(Py_ssize_t n, crfp a, crfp b, rfp out) noexcept nogil:
+    cdef Py_ssize_t q
+    for q in range(n):
+        out[q] = a[q] + b[q]
+
+
+cdef void phi_row(int n, crfp U, crfp Ur, crfp Ud, crfp V, crfp Vr, crfp Vd, rfp wx, rfp wy, real ahalf,
+                  real eps) noexcept nogil:
+    """Smoothness weight alpha * phi'(|grad u|^2 + |grad v|^2) from forward differences (U, V: u + du, v + dv)."""
+    cdef int k
+    cdef real ux, uy, vx, vy, phi
+    for k in range(n):
+        ux = Ur[k] - U[k]
+        vx = Vr[k] - V[k]
+        uy = Ud[k] - U[k]
+        vy = Vd[k] - V[k]
+        phi = ahalf / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps)
+        wx[k] = phi
+        wy[k] = phi
+
+
+cdef void psi_row(Py_ssize_t n, crfp ix, crfp iy, crfp it, crfp du, crfp dv, rfp a11, rfp a12, rfp a22, rfp b1,
+                  rfp b2, real eps) noexcept nogil:
+    """Add one feature channel's robust data term psi'(...) to the 2 x 2 system."""
+    cdef Py_ssize_t q
+    cdef real t, psi
+    for q in range(n):
+        t = it[q] + ix[q] * du[q] + iy[q] * dv[q]
+        psi = <real>0.5 / sqrtf(t * t + eps)
+        a11[q] += psi * ix[q] * ix[q]
+        a12[q] += psi * ix[q] * iy[q]
+        a22[q] += psi * iy[q] * iy[q]
+        b1[q] += psi * ix[q] * it[q]
+        b2[q] += psi * iy[q] * it[q]
+
+
+cdef void coeff_row(int n, crfp u, crfp uup, crfp udn, crfp v, crfp vup, crfp vdn, crfp wx, crfp wy, crfp wyu,
+                    rfp a11, rfp a12, rfp a22, rfp b1, rfp b2, real scale, real diag, real omega) noexcept nogil:
+    """Interior columns of one row: smoothness divergence of the current flow and the SOR coefficients
+    (u[k - 1], u[k + 1] must exist; up/down rows are the row itself at the top/bottom border, where wy is 0)."""
+    cdef int k
+    cdef real lu, lv, coeff
+    for k in range(n):
+        lu = wx[k] * (u[k + 1] - u[k]) - wx[k - 1] * (u[k] - u[k - 1]) + wy[k] * (udn[k] - u[k]) \
+            - wyu[k] * (u[k] - uup[k])
+        lv = wx[k] * (v[k + 1] - v[k]) - wx[k - 1] * (v[k] - v[k - 1]) + wy[k] * (vdn[k] - v[k]) \
+            - wyu[k] * (v[k] - vup[k])
+        coeff = wx[k] + wx[k - 1] + wy[k] + wyu[k]
+        a12[k] = a12[k] * scale
+        b1[k] = -b1[k] * scale + lu
+        b2[k] = -b2[k] * scale + lv
+        a11[k] = omega / (a11[k] * scale + diag + coeff)   # stored as the SOR step omega / diagonal
+        a22[k] = omega / (a22[k] * scale + diag + coeff)
+
+
+cdef void coeff_px(Work* wk, const real* u, const real* v, const real* wx, const real* wy, int i, int j, int w,
+                   int h, real scale, real diag, real omega) noexcept nogil:
+    """`coeff_row` for one pixel anywhere (border columns), with explicit bounds."""
+    cdef Py_ssize_t q = <Py_ssize_t>i * w + j
+    cdef real lu = 0, lv = 0, coeff
+    if j < w - 1:
+        lu = lu + wx[q] * (u[q + 1] - u[q])
+        lv = lv + wx[q] * (v[q + 1] - v[q])
+    if j > 0:
+        lu = lu - wx[q - 1] * (u[q] - u[q - 1])
+        lv = lv - wx[q - 1] * (v[q] - v[q - 1])
+    if i < h - 1:
+        lu = lu + wy[q] * (u[q + w] - u[q])
+        lv = lv + wy[q] * (v[q + w] - v[q])
+    if i > 0:
+        lu = lu - wy[q - w] * (u[q] - u[q - w])
+        lv = lv - wy[q - w] * (v[q] - v[q - w])
+    coeff = wx[q] + wx[q - 1] + wy[q] + wy[q - w]
+    wk.a12[q] = wk.a12[q] * scale
+    wk.b1[q] = -wk.b1[q] * scale + lu
+    wk.b2[q] = -wk.b2[q] * scale + lv
+    wk.inv1[q] = omega / (wk.inv1[q] * scale + diag + coeff)
+    wk.inv2[q] = omega / (wk.inv2[q] * scale + diag + coeff)
+
+
+cdef void robust_system(Work* wk, const real* u, const real* v, const real* du, const real* dv, int w, int h,
+                        int nf, Opts* o) noexcept nogil:
+    """Smoothness weights phi (alpha folded in), data weights psi per channel, and the SOR coefficients
+    (inv1, inv2 hold a11, a22 until they become the SOR steps)."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, c, r, dn, up
+    cdef int i
+    cdef real* wx = wk.wxb + (w + 1)
+    cdef real* wy = wk.wyb + (w + 1)
+    cdef real* U = wk.u2
+    cdef real* V = wk.v2
+    cdef real alpha = <real>o.alpha, eps = <real>EPS2, scale = <real>(1.0 / nf if o.collapse_mean else 1.0)
+    cdef real omega = <real>o.omega, diag = <real>(o.diag * o.alpha), ahalf = alpha * <real>0.5
+    cdef real ux, uy, vx, vy
+    sum_row(n, u, du, U)
+    sum_row(n, v, dv, V)
+    for i in range(h):
+        r = <Py_ssize_t>i * w
+        dn = r + w if i < h - 1 else r
+        phi_row(w - 1, U + r, U + r + 1, U + dn, V + r, V + r + 1, V + dn, wx + r, wy + r, ahalf, eps)
+        uy = U[dn + w - 1] - U[r + w - 1]     # last column: no right neighbour
+        vy = V[dn + w - 1] - V[r + w - 1]
+        ux = 0
+        vx = 0
+        wy[r + w - 1] = ahalf / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps)
+        wx[r + w - 1] = 0
+    memset(wy + <Py_ssize_t>(h - 1) * w, 0, w * sizeof(real))  # last row: no lower neighbour
+    memset(wk.inv1, 0, n * sizeof(real))
+    memset(wk.a12, 0, n * sizeof(real))
+    memset(wk.inv2, 0, n * sizeof(real))
+    memset(wk.b1, 0, n * sizeof(real))
+    memset(wk.b2, 0, n * sizeof(real))
+    for c in range(nf):
+        psi_row(n, wk.ix + c * n, wk.iy + c * n, wk.it + c * n, du, dv, wk.inv1, wk.a12, wk.inv2, wk.b1, wk.b2,
+                eps)
+    for i in range(h):
+        r = <Py_ssize_t>i * w
+        dn = r + w if i < h - 1 else r
+        up = r - w if i > 0 else r
+        coeff_px(wk, u, v, wx, wy, i, 0, w, h, scale, diag, omega)
+        if w > 2:
+            coeff_row(w - 2, u + r + 1, u + up + 1, u + dn + 1, v + r + 1, v + up + 1, v + dn + 1, wx + r + 1,
+                      wy + r + 1, wy + r + 1 - w, wk.inv1 + r + 1, wk.a12 + r + 1, wk.inv2 + r + 1, wk.b1 + r + 1,
+                      wk.b2 + r + 1, scale, diag, omega)
+        if w > 1:
+            coeff_px(wk, u, v, wx, wy, i, w - 1, w, h, scale, diag, omega)
