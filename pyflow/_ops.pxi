@@ -178,15 +178,15 @@ cdef void resize_plane(const real* src, int sw, int sh, real* dst, int dw, int d
 
 
 cdef void warp_bilinear(const real* f2, const real* f1, const real* u, const real* v, real* out,
-                        int w, int h, int nc, int ref_fallback) noexcept nogil:
-    """out(x) = f2(x + flow) (bilinear); where x + flow leaves the image, out takes f1's value when
-    ref_fallback, else f2 is sampled with replicated borders."""
+                        int w, int h, int nc, int ref_fallback, int i0, int i1) noexcept nogil:
+    """Rows i0 .. i1 - 1 of out(x) = f2(x + flow) (bilinear); where x + flow leaves the image, out takes f1's value
+    when ref_fallback, else f2 is sampled with replicated borders."""
     cdef int i, j, c, x0, y0, xa, xb
     cdef Py_ssize_t o, n = <Py_ssize_t>w * h, ya, yb
     cdef double x, y, fx0, fy0
     cdef real dx, dy, w00, w01, w10, w11
     cdef const real* p
-    for i in range(h):
+    for i in range(i0, i1):
         for j in range(w):
             o = <Py_ssize_t>i * w + j
             x = j + u[o]
@@ -291,3 +291,14 @@ cdef void warp_bicubic_ref(const double* im2, const double* im1, const real* u, 
                     val = 1.0
                 out[o * nc + c] = val
     free(gx); free(gy); free(gxy)
+
+
+cdef void warp_bilinear_par(const real* f2, const real* f1, const real* u, const real* v, real* out,
+                            int w, int h, int nc, int ref_fallback, int nt) noexcept nogil:
+    """`warp_bilinear` of the whole image, rows split over nt threads."""
+    cdef int i
+    if nt <= 1:
+        warp_bilinear(f2, f1, u, v, out, w, h, nc, ref_fallback, 0, h)
+        return
+    for i in prange(h, num_threads=nt, schedule="static"):
+        warp_bilinear(f2, f1, u, v, out, w, h, nc, ref_fallback, i, i + 1)

@@ -167,7 +167,7 @@ cdef struct Work:
     real* ix
     real* iy
     real* it
-    real* tmp
+    real* tmp    # nf scratch planes (one per feature channel, so that channels can run in parallel)
     real* tmp2
     real* dub    # padded du / dv / weights (pad = w + 1 each side)
     real* dvb
@@ -202,7 +202,7 @@ cdef int flow_one(Pyr* p1, const double* im1, const double* im2, double* uo, dou
         pyr_free(&p2)
         return -1
     for i in range(nb):
-        if i >= 4 and i <= 8:          # w2, s2, ix, iy, it: nf planes
+        if i >= 4 and i <= 10:         # w2, s2, ix, iy, it, tmp, tmp2: nf planes
             bufs[i] = <real*>calloc(n0 * nf, sizeof(real))
         elif i >= 11 and i <= 14:      # padded planes
             bufs[i] = <real*>calloc(n0 + 2 * pad, sizeof(real))
@@ -227,7 +227,8 @@ cdef int flow_one(Pyr* p1, const double* im1, const double* im2, double* uo, dou
                 for q in range(nk):
                     wk.u[q] = <real>(wk.u2[q] / o.ratio)
                     wk.v[q] = <real>(wk.v2[q] / o.ratio)
-                warp_bilinear(p2.feat[k], p1.feat[k], wk.u, wk.v, wk.w2, w, h, nf, o.warp_ref)
+                warp_bilinear_par(p2.feat[k], p1.feat[k], wk.u, wk.v, wk.w2, w, h, nf, o.warp_ref,
+                                  level_threads(nthreads, w, h, o))
             solve_level(p1.feat[k], p1.sfeat[k], p2.feat[k], &wk, w, h, nf, o.n_outer + k,
                         o.n_inner, o.n_sor + 3 * k, o, nthreads)
             pw = w

@@ -48,51 +48,48 @@ cdef void sor_crow(int n, rfp du, rfp dv, crfp ul, crfp ur, crfp uu, crfp ud, cr
         dv[k] = om1 * dv[k] + i2[k] * (b2[k] + s2 - a12[k] * nu)
 
 
-cdef void compact_pack(Work* wk, real* cb, int w, int h) noexcept nogil:
-    """Copy the SOR coefficients into the compact planes and zero du, dv there."""
-    cdef int wc = (w + 1) // 2, rs = wc + 2, c, i, k, j, p
+cdef void compact_pack(Work* wk, real* cb, int c, int w, int h) noexcept nogil:
+    """Copy colour c's SOR coefficients into its compact planes and zero its du, dv there."""
+    cdef int wc = (w + 1) // 2, rs = wc + 2, i, k, j, p
     cdef Py_ssize_t P = compact_plane_size(w, h), q, s
     cdef real* wx = wk.wxb + (w + 1)
     cdef real* wy = wk.wyb + (w + 1)
-    cdef real* pl
-    memset(cb, 0, 2 * NPL * P * sizeof(real))
-    for c in range(2):
-        pl = cb + c * NPL * P
-        for i in range(h):
-            p = (i + c) & 1
-            for k in range(wc):
-                j = 2 * k + p
-                if j >= w:
-                    break
-                q = <Py_ssize_t>i * w + j
-                s = <Py_ssize_t>(i + 1) * rs + k + 1
-                pl[P_WL * P + s] = wx[q - 1]
-                pl[P_WR * P + s] = wx[q]
-                pl[P_WU * P + s] = wy[q - w]
-                pl[P_WD * P + s] = wy[q]
-                pl[P_A12 * P + s] = wk.a12[q]
-                pl[P_B1 * P + s] = wk.b1[q]
-                pl[P_B2 * P + s] = wk.b2[q]
-                pl[P_I1 * P + s] = wk.inv1[q]
-                pl[P_I2 * P + s] = wk.inv2[q]
+    cdef real* pl = cb + c * NPL * P
+    memset(pl, 0, NPL * P * sizeof(real))
+    for i in range(h):
+        p = (i + c) & 1
+        for k in range(wc):
+            j = 2 * k + p
+            if j >= w:
+                break
+            q = <Py_ssize_t>i * w + j
+            s = <Py_ssize_t>(i + 1) * rs + k + 1
+            pl[P_WL * P + s] = wx[q - 1]
+            pl[P_WR * P + s] = wx[q]
+            pl[P_WU * P + s] = wy[q - w]
+            pl[P_WD * P + s] = wy[q]
+            pl[P_A12 * P + s] = wk.a12[q]
+            pl[P_B1 * P + s] = wk.b1[q]
+            pl[P_B2 * P + s] = wk.b2[q]
+            pl[P_I1 * P + s] = wk.inv1[q]
+            pl[P_I2 * P + s] = wk.inv2[q]
 
 
-cdef void compact_unpack(real* cb, real* du, real* dv, int w, int h) noexcept nogil:
-    cdef int wc = (w + 1) // 2, rs = wc + 2, c, i, k, j, p
+cdef void compact_unpack(real* cb, real* du, real* dv, int c, int w, int h) noexcept nogil:
+    """Copy colour c's du, dv back to the image layout."""
+    cdef int wc = (w + 1) // 2, rs = wc + 2, i, k, j, p
     cdef Py_ssize_t P = compact_plane_size(w, h), q, s
-    cdef real* pl
-    for c in range(2):
-        pl = cb + c * NPL * P
-        for i in range(h):
-            p = (i + c) & 1
-            for k in range(wc):
-                j = 2 * k + p
-                if j >= w:
-                    break
-                q = <Py_ssize_t>i * w + j
-                s = <Py_ssize_t>(i + 1) * rs + k + 1
-                du[q] = pl[P_DU * P + s]
-                dv[q] = pl[P_DV * P + s]
+    cdef real* pl = cb + c * NPL * P
+    for i in range(h):
+        p = (i + c) & 1
+        for k in range(wc):
+            j = 2 * k + p
+            if j >= w:
+                break
+            q = <Py_ssize_t>i * w + j
+            s = <Py_ssize_t>(i + 1) * rs + k + 1
+            du[q] = pl[P_DU * P + s]
+            dv[q] = pl[P_DV * P + s]
 
 
 cdef inline void sor_compact_row(real* cb, Py_ssize_t P, int rs, int wc, int i, int c, real om1) noexcept nogil:
@@ -122,19 +119,25 @@ cdef void sor(Work* wk, int w, int h, int n_sor, int redblack, real om1, int nt)
             for i in range(h):
                 sor_row(i, 0, 1, w, du, dv, wx, wy, wk.a12, wk.b1, wk.b2, wk.inv1, wk.inv2, om1)
         return
-    compact_pack(wk, wk.cb, w, h)
     if nt <= 1:
+        compact_pack(wk, wk.cb, 0, w, h)
+        compact_pack(wk, wk.cb, 1, w, h)
         for it_s in range(n_sor):
             for colour in range(2):
                 for i in range(h):
                     sor_compact_row(wk.cb, P, rs, wc, i, colour, om1)
+        compact_unpack(wk.cb, du, dv, 0, w, h)
+        compact_unpack(wk.cb, du, dv, 1, w, h)
     else:
+        for colour in prange(2, num_threads=nt, schedule="static"):
+            compact_pack(wk, wk.cb, colour, w, h)
         with parallel(num_threads=nt):
             for it_s in range(n_sor):
                 for colour in range(2):
                     for i in prange(h, schedule="static"):
                         sor_compact_row(wk.cb, P, rs, wc, i, colour, om1)
-    compact_unpack(wk.cb, du, dv, w, h)
+        for colour in prange(2, num_threads=nt, schedule="static"):
+            compact_unpack(wk.cb, du, dv, colour, w, h)
 
 
 cdef void solve_level(const real* f1, const real* s1, const real* f2, Work* wk, int w, int h, int nf,
@@ -144,17 +147,17 @@ cdef void solve_level(const real* f1, const real* s1, const real* f2, Work* wk, 
     cdef real* du = wk.dub + pad
     cdef real* dv = wk.dvb + pad
     cdef real om1 = <real>(1.0 - o.omega)
-    cdef int nt = nthreads if (nthreads > 1 and n >= o.par_min) else 1
+    cdef int nt = level_threads(nthreads, w, h, o)
     for it_o in range(n_outer):
-        data_terms(wk, s1, w, h, nf, o.use_mask, wk.u, wk.v)
+        data_terms(wk, s1, w, h, nf, o.use_mask, wk.u, wk.v, nt)
         memset(du, 0, n * sizeof(real))
         memset(dv, 0, n * sizeof(real))
         for it_i in range(n_inner):
-            robust_system(wk, wk.u, wk.v, du, dv, w, h, nf, o)
+            robust_system(wk, wk.u, wk.v, du, dv, w, h, nf, o, nt)
             memset(du, 0, n * sizeof(real))
             memset(dv, 0, n * sizeof(real))
             sor(wk, w, h, n_sor, o.redblack, om1, nt)
         for q in range(n):
             wk.u[q] = wk.u[q] + du[q]
             wk.v[q] = wk.v[q] + dv[q]
-        warp_bilinear(f2, f1, wk.u, wk.v, wk.w2, w, h, nf, o.warp_ref)
+        warp_bilinear_par(f2, f1, wk.u, wk.v, wk.w2, w, h, nf, o.warp_ref, nt)

@@ -6,17 +6,33 @@
 cdef double EPS2 = 1e-6   # Charbonnier epsilon^2 (epsilon = 1e-3)
 
 
+cdef inline int level_threads(int nthreads, int w, int h, Opts* o) noexcept nogil:
+    """Threads for one pair's work on a w x h level: smaller levels run on one (start-up and barriers cost more)."""
+    return nthreads if (nthreads > 1 and <Py_ssize_t>w * h >= o.par_min) else 1
+
+
+cdef void data_channel(Work* wk, const real* s1, Py_ssize_t c, int w, int h) noexcept nogil:
+    """Feature channel c: derivatives of the blend 0.4 * im1 + 0.6 * warped im2 (both pre-smoothed), and the
+    temporal difference."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, o = c * n
+    smooth_g5(wk.w2 + o, wk.s2 + o, wk.tmp + o, w, h)
+    blend_row(n, s1 + o, wk.s2 + o, wk.tmp2 + o, wk.it + o)
+    filt5_h(wk.tmp2 + o, wk.ix + o, w, h, D5)
+    filt5_v(wk.tmp2 + o, wk.iy + o, w, h, D5)
+
+
 cdef void data_terms(Work* wk, const real* s1, int w, int h, int nf, int use_mask, const real* u,
-                     const real* v) noexcept nogil:
-    """Derivatives of the blend 0.4 * im1 + 0.6 * warped im2 (both pre-smoothed) and the temporal difference."""
+                     const real* v, int nt) noexcept nogil:
+    """ix, iy, it for every feature channel (channels split over nt threads)."""
     cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
     cdef int i, j
     cdef real x, y
-    for c in range(nf):
-        smooth_g5(wk.w2 + c * n, wk.s2 + c * n, wk.tmp, w, h)
-        blend_row(n, s1 + c * n, wk.s2 + c * n, wk.tmp2, wk.it + c * n)
-        filt5_h(wk.tmp2, wk.ix + c * n, w, h, D5)
-        filt5_v(wk.tmp2, wk.iy + c * n, w, h, D5)
+    if nt <= 1:
+        for c in range(nf):
+            data_channel(wk, s1, c, w, h)
+    else:
+        for c in prange(nf, num_threads=nt, schedule="static"):
+            data_channel(wk, s1, c, w, h)
     if use_mask:  # off by default: the classic computes this mask but never applies it
         for i in range(h):
             for j in range(w):
@@ -117,48 +133,64 @@ cdef void coeff_px(Work* wk, const real* u, const real* v, const real* wx, const
     wk.inv2[q] = omega / (wk.inv2[q] * scale + diag + coeff)
 
 
-cdef void robust_system(Work* wk, const real* u, const real* v, const real* du, const real* dv, int w, int h,
-                        int nf, Opts* o) noexcept nogil:
-    """Smoothness weights phi (alpha folded in), data weights psi per channel, and the SOR coefficients
-    (inv1, inv2 hold a11, a22 until they become the SOR steps)."""
-    cdef Py_ssize_t n = <Py_ssize_t>w * h, c, r, dn, up
-    cdef int i
+cdef void weights_row(Work* wk, const real* du, const real* dv, int i, int w, int h, int nf,
+                      real ahalf, real eps) noexcept nogil:
+    """Row i: smoothness weights wx, wy from U = u + du, V = v + dv, and the data terms of all channels."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, r = <Py_ssize_t>i * w, dn = r + w if i < h - 1 else r, c
     cdef real* wx = wk.wxb + (w + 1)
     cdef real* wy = wk.wyb + (w + 1)
     cdef real* U = wk.u2
     cdef real* V = wk.v2
+    cdef real ux = 0, vx = 0, uy, vy
+    phi_row(w - 1, U + r, U + r + 1, U + dn, V + r, V + r + 1, V + dn, wx + r, wy + r, ahalf, eps)
+    uy = U[dn + w - 1] - U[r + w - 1]     # last column: no right neighbour
+    vy = V[dn + w - 1] - V[r + w - 1]
+    wy[r + w - 1] = ahalf / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps)
+    wx[r + w - 1] = 0
+    if i == h - 1:                        # last row: no lower neighbour
+        memset(wy + r, 0, w * sizeof(real))
+    memset(wk.inv1 + r, 0, w * sizeof(real))
+    memset(wk.a12 + r, 0, w * sizeof(real))
+    memset(wk.inv2 + r, 0, w * sizeof(real))
+    memset(wk.b1 + r, 0, w * sizeof(real))
+    memset(wk.b2 + r, 0, w * sizeof(real))
+    for c in range(nf):
+        psi_row(w, wk.ix + c * n + r, wk.iy + c * n + r, wk.it + c * n + r, du + r, dv + r, wk.inv1 + r,
+                wk.a12 + r, wk.inv2 + r, wk.b1 + r, wk.b2 + r, eps)
+
+
+cdef void coeff_rows(Work* wk, const real* u, const real* v, int i, int w, int h, real scale, real diag,
+                     real omega) noexcept nogil:
+    """Row i of the SOR coefficients (needs the weights of rows i - 1 and i)."""
+    cdef Py_ssize_t r = <Py_ssize_t>i * w, dn = r + w if i < h - 1 else r, up = r - w if i > 0 else r
+    cdef real* wx = wk.wxb + (w + 1)
+    cdef real* wy = wk.wyb + (w + 1)
+    coeff_px(wk, u, v, wx, wy, i, 0, w, h, scale, diag, omega)
+    if w > 2:
+        coeff_row(w - 2, u + r + 1, u + up + 1, u + dn + 1, v + r + 1, v + up + 1, v + dn + 1, wx + r + 1,
+                  wy + r + 1, wy + r + 1 - w, wk.inv1 + r + 1, wk.a12 + r + 1, wk.inv2 + r + 1, wk.b1 + r + 1,
+                  wk.b2 + r + 1, scale, diag, omega)
+    if w > 1:
+        coeff_px(wk, u, v, wx, wy, i, w - 1, w, h, scale, diag, omega)
+
+
+cdef void robust_system(Work* wk, const real* u, const real* v, const real* du, const real* dv, int w, int h,
+                        int nf, Opts* o, int nt) noexcept nogil:
+    """Smoothness weights phi (alpha folded in), data weights psi per channel, and the SOR coefficients
+    (inv1, inv2 hold a11, a22 until they become the SOR steps); rows split over nt threads."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h
+    cdef int i
     cdef real alpha = <real>o.alpha, eps = <real>EPS2, scale = <real>(1.0 / nf if o.collapse_mean else 1.0)
     cdef real omega = <real>o.omega, diag = <real>(o.diag * o.alpha), ahalf = alpha * <real>0.5
-    cdef real ux, uy, vx, vy
-    sum_row(n, u, du, U)
-    sum_row(n, v, dv, V)
-    for i in range(h):
-        r = <Py_ssize_t>i * w
-        dn = r + w if i < h - 1 else r
-        phi_row(w - 1, U + r, U + r + 1, U + dn, V + r, V + r + 1, V + dn, wx + r, wy + r, ahalf, eps)
-        uy = U[dn + w - 1] - U[r + w - 1]     # last column: no right neighbour
-        vy = V[dn + w - 1] - V[r + w - 1]
-        ux = 0
-        vx = 0
-        wy[r + w - 1] = ahalf / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps)
-        wx[r + w - 1] = 0
-    memset(wy + <Py_ssize_t>(h - 1) * w, 0, w * sizeof(real))  # last row: no lower neighbour
-    memset(wk.inv1, 0, n * sizeof(real))
-    memset(wk.a12, 0, n * sizeof(real))
-    memset(wk.inv2, 0, n * sizeof(real))
-    memset(wk.b1, 0, n * sizeof(real))
-    memset(wk.b2, 0, n * sizeof(real))
-    for c in range(nf):
-        psi_row(n, wk.ix + c * n, wk.iy + c * n, wk.it + c * n, du, dv, wk.inv1, wk.a12, wk.inv2, wk.b1, wk.b2,
-                eps)
-    for i in range(h):
-        r = <Py_ssize_t>i * w
-        dn = r + w if i < h - 1 else r
-        up = r - w if i > 0 else r
-        coeff_px(wk, u, v, wx, wy, i, 0, w, h, scale, diag, omega)
-        if w > 2:
-            coeff_row(w - 2, u + r + 1, u + up + 1, u + dn + 1, v + r + 1, v + up + 1, v + dn + 1, wx + r + 1,
-                      wy + r + 1, wy + r + 1 - w, wk.inv1 + r + 1, wk.a12 + r + 1, wk.inv2 + r + 1, wk.b1 + r + 1,
-                      wk.b2 + r + 1, scale, diag, omega)
-        if w > 1:
-            coeff_px(wk, u, v, wx, wy, i, w - 1, w, h, scale, diag, omega)
+    sum_row(n, u, du, wk.u2)
+    sum_row(n, v, dv, wk.v2)
+    if nt <= 1:
+        for i in range(h):
+            weights_row(wk, du, dv, i, w, h, nf, ahalf, eps)
+        for i in range(h):
+            coeff_rows(wk, u, v, i, w, h, scale, diag, omega)
+    else:
+        for i in prange(h, num_threads=nt, schedule="static"):
+            weights_row(wk, du, dv, i, w, h, nf, ahalf, eps)
+        for i in prange(h, num_threads=nt, schedule="static"):
+            coeff_rows(wk, u, v, i, w, h, scale, diag, omega)
