@@ -182,6 +182,8 @@ cdef void robust_system(Work* wk, const real* u, const real* v, const real* du, 
     cdef int i
     cdef real alpha = <real>o.alpha, eps = <real>EPS2, scale = <real>(1.0 / nf if o.collapse_mean else 1.0)
     cdef real omega = <real>o.omega, diag = <real>(o.diag * o.alpha), ahalf = alpha * <real>0.5
+    memset(wk.wxb, 0, (w + 1) * sizeof(real))   # the pad rows before the weights: zero, not a coarser level's data
+    memset(wk.wyb, 0, (w + 1) * sizeof(real))
     sum_row(n, u, du, wk.u2)
     sum_row(n, v, dv, wk.v2)
     if nt <= 1:

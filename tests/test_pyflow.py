@@ -52,6 +52,8 @@ def test_natural_pairs_close_to_classic(reference, ours):
 
 
 def test_synthetic_pairs_as_accurate_as_classic(reference, ours):
+    """The issue allows 1.05x the classic's error; we hold 1.01x (measured 0.989-1.001). Reading a coarser level's
+    stale weights and increments at the image border, fixed in this version, cost walk 1.017x-1.047x."""
     pairs, meta = reference
     synthetic = [p for p in pairs if "gt_u" in pairs[p]]
     assert len(synthetic) == 3
@@ -59,7 +61,7 @@ def test_synthetic_pairs_as_accurate_as_classic(reference, ours):
         u, v, _ = ours[p]
         ours_epe = _epe(u, v, pairs[p]["gt_u"], pairs[p]["gt_v"], border=4)
         classic = meta["pairs"][p]["pyflow_epe_vs_gt_border4"]
-        assert ours_epe <= 1.05 * classic, f"{p}: {ours_epe:.4f} vs classic {classic:.4f}"
+        assert ours_epe <= 1.01 * classic, f"{p}: {ours_epe:.4f} vs classic {classic:.4f}"
 
 
 def test_warped_image_matches_classic(reference, ours):
