@@ -122,10 +122,12 @@ cdef void sor(Work* wk, int w, int h, int n_sor, int redblack, real om1, int nt)
     if nt <= 1:
         compact_pack(wk, wk.cb, 0, w, h)
         compact_pack(wk, wk.cb, 1, w, h)
-        for it_s in range(n_sor):
-            for colour in range(2):
-                for i in range(h):
-                    sor_compact_row(wk.cb, P, rs, wc, i, colour, om1)
+        for it_s in range(n_sor):  # black row i - 1 right after red row i: the dependencies of a whole red
+            sor_compact_row(wk.cb, P, rs, wc, 0, 0, om1)  # half-sweep then a black one, rows still in cache
+            for i in range(1, h):
+                sor_compact_row(wk.cb, P, rs, wc, i, 0, om1)
+                sor_compact_row(wk.cb, P, rs, wc, i - 1, 1, om1)
+            sor_compact_row(wk.cb, P, rs, wc, h - 1, 1, om1)
         compact_unpack(wk.cb, du, dv, 0, w, h)
         compact_unpack(wk.cb, du, dv, 1, w, h)
     else:

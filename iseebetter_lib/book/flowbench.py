@@ -91,8 +91,14 @@ def warping_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str]) -> tup
     return rows, figs
 
 
+# The classic C++ pyflow, single-threaded, iSeeBetter's parameters, on this project's 2-core machine class (from the
+# team notes, flow-algorithm.md): it is not installable here, so its times are quoted, not measured.
+CLASSIC_MS = {"64x64": 38.0, "112x64": 76.0, "180x144": 315.0, "640x272": 2300.0}
+
+
 def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats: int = 3) -> list[dict[str, Any]]:
-    """Best-of-`repeats` wall time per pair size: ours vs OpenCV DIS (same process, same inputs)."""
+    """Best-of-`repeats` wall time per pair size: ours vs OpenCV DIS (same process, same inputs), and the classic's
+    quoted time where the notes give one for that size."""
     from iseebetter_lib.flow import available_backends, compute_flow
 
     rows = []
@@ -109,7 +115,10 @@ def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats:
                 best = min(best, time.perf_counter() - t0)
             row[label] = best * 1e3
         if "OpenCV DIS ms" in row:
-            row["ratio"] = row["ours ms"] / row["OpenCV DIS ms"]
+            row["ours / DIS"] = row["ours ms"] / row["OpenCV DIS ms"]
+        if row["size"] in CLASSIC_MS and "ours ms" in row:
+            row["classic ms (notes)"] = CLASSIC_MS[row["size"]]
+            row["classic / ours"] = CLASSIC_MS[row["size"]] / row["ours ms"]
         rows.append(row)
     return rows
 
