@@ -141,16 +141,25 @@ def _threads(threads: object) -> int:
     return nt
 
 
+def _busy_threads() -> float:
+    """Threads running on the machine besides the caller: the instantaneous runnable count of /proc/loadavg (Linux)
+    minus this one, else the 1-minute load average minus one (which counts the caller's own recent work)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        return max(0.0, os.getloadavg()[0] - 1.0)
+
+
 def _pair_threads(threads: object) -> int:
-    """Threads for the SOR sweeps of one pair. They synchronise twice per sweep, which collapses when the cores are
-    busy with other work (measured: 20x slower on an oversubscribed machine), so fall back to one thread unless
-    the 1-minute load average leaves `threads` cores idle. Results do not depend on the thread count."""
+    """Threads for one pair. Its levels synchronise the threads several times per SOR sweep, which collapses when
+    the cores are busy with other work (measured: 20x slower on an oversubscribed machine), so use only the cores
+    that nothing else is running on (one thread if that leaves fewer than two). Results do not depend on it."""
     nt = _threads(threads)
     if nt > 1:
         try:
-            cores = len(os.sched_getaffinity(0))
-            if os.getloadavg()[0] + nt > cores + 0.5:
-                nt = 1
+            free = len(os.sched_getaffinity(0)) - _busy_threads()
+            nt = int(max(1, min(nt, free))) if free >= 2 else 1
         except (AttributeError, OSError):  # pragma: no cover - platforms without these calls
             pass
     return nt
@@ -169,10 +178,11 @@ def coarse2fine_flow(im1: np.ndarray, im2: np.ndarray, alpha: float = 1.0, ratio
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense flow from im1 to im2: (u, v) float64 H x W and im2 warped towards im1 (H x W x C float64).
 
-    `threads` (extension; default 1, the classic's behaviour; None: all cores) splits the SOR sweeps of pyramid
-    levels of at least 16384 pixels across OpenMP threads. Results do not depend on it (red-black ordering). It
-    synchronises threads twice per sweep, so it only pays on an otherwise idle machine: when the load average says
-    the cores are busy it falls back to one thread. `coarse2fine_flow_batch` parallelises whole pairs instead.
+    `threads` (extension; default 1, the classic's behaviour; None: all cores) splits the work on pyramid levels of
+    at least 8192 pixels across OpenMP threads. Results do not depend on it (red-black ordering). The threads
+    synchronise several times per SOR sweep, so only cores that nothing else is running on are used (one thread
+    when fewer than two are idle). `coarse2fine_flow_batch` parallelises whole pairs instead, which pays at every
+    size.
     """
     params = _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
     a = _check_channels(_as_image(im1, "im1"), params[-1], "im1")

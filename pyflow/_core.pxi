@@ -59,7 +59,7 @@ cdef Opts make_opts(double alpha, double ratio, int min_width, int n_outer, int 
     o.bgr = extra.get("bgr", 0)
     o.use_mask = extra.get("use_mask", 0)
     o.warp_ref = extra.get("warp_ref", 0)
-    o.par_min = extra.get("par_min", 16384)
+    o.par_min = extra.get("par_min", 8192)
     return o
 
 

@@ -66,14 +66,15 @@ cdef void filt_v(const real* src, real* dst, int w, int h, const double* f, int 
                 out[j] = out[j] + fl * row[j]
 
 
-cdef void filt5_h(const real* src, real* dst, int w, int h, const double* fd) noexcept nogil:
-    """5-tap horizontal correlation, replicate border; float arithmetic, branch-free interior."""
+cdef void filt5_h_rows(const real* src, real* dst, int w, int h, const double* fd, int i0, int i1) noexcept nogil:
+    """Rows i0 .. i1 - 1 of a 5-tap horizontal correlation, replicate border; float arithmetic, branch-free
+    interior."""
     cdef int i, j, l
     cdef real f0 = <real>fd[0], f1 = <real>fd[1], f2 = <real>fd[2], f3 = <real>fd[3], f4 = <real>fd[4]
     cdef const real* row
     cdef real* out
     cdef real s
-    for i in range(h):
+    for i in range(i0, i1):
         row = src + <Py_ssize_t>i * w
         out = dst + <Py_ssize_t>i * w
         for j in range(2, w - 2):
@@ -87,8 +88,12 @@ cdef void filt5_h(const real* src, real* dst, int w, int h, const double* fd) no
             j = w - 2 if (j == 1 and w > 4) else j + 1
 
 
-cdef void filt5_v(const real* src, real* dst, int w, int h, const double* fd) noexcept nogil:
-    """5-tap vertical correlation, replicate border; vectorisable inner loop."""
+cdef inline void filt5_h(const real* src, real* dst, int w, int h, const double* fd) noexcept nogil:
+    filt5_h_rows(src, dst, w, h, fd, 0, h)
+
+
+cdef void filt5_v_rows(const real* src, real* dst, int w, int h, const double* fd, int i0, int i1) noexcept nogil:
+    """Rows i0 .. i1 - 1 of a 5-tap vertical correlation, replicate border; vectorisable inner loop."""
     cdef int i, j
     cdef real f0 = <real>fd[0], f1 = <real>fd[1], f2 = <real>fd[2], f3 = <real>fd[3], f4 = <real>fd[4]
     cdef const real* r0
@@ -97,7 +102,7 @@ cdef void filt5_v(const real* src, real* dst, int w, int h, const double* fd) no
     cdef const real* r3
     cdef const real* r4
     cdef real* out
-    for i in range(h):
+    for i in range(i0, i1):
         r0 = src + <Py_ssize_t>clampi(i - 2, h) * w
         r1 = src + <Py_ssize_t>clampi(i - 1, h) * w
         r2 = src + <Py_ssize_t>i * w
@@ -106,6 +111,10 @@ cdef void filt5_v(const real* src, real* dst, int w, int h, const double* fd) no
         out = dst + <Py_ssize_t>i * w
         for j in range(w):
             out[j] = f0 * r0[j] + f1 * r1[j] + f2 * r2[j] + f3 * r3[j] + f4 * r4[j]
+
+
+cdef inline void filt5_v(const real* src, real* dst, int w, int h, const double* fd) noexcept nogil:
+    filt5_v_rows(src, dst, w, h, fd, 0, h)
 
 
 cdef double D5[5]

@@ -27,12 +27,23 @@ cdef void data_terms(Work* wk, const real* s1, int w, int h, int nf, int use_mas
     cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
     cdef int i, j
     cdef real x, y
+    cdef Py_ssize_t t, o
     if nt <= 1:
         for c in range(nf):
             data_channel(wk, s1, c, w, h)
-    else:
-        for c in prange(nf, num_threads=nt, schedule="static"):
-            data_channel(wk, s1, c, w, h)
+    else:  # data_channel's three passes, each over all channels' rows (nf * h items) split across the threads
+        for t in prange(nf * h, num_threads=nt, schedule="static"):
+            o = (t // h) * n
+            filt5_h_rows(wk.w2 + o, wk.tmp + o, w, h, G5, t % h, t % h + 1)
+        for t in prange(nf * h, num_threads=nt, schedule="static"):
+            o = (t // h) * n
+            filt5_v_rows(wk.tmp + o, wk.s2 + o, w, h, G5, t % h, t % h + 1)
+            blend_row(w, s1 + o + (t % h) * w, wk.s2 + o + (t % h) * w, wk.tmp2 + o + (t % h) * w,
+                      wk.it + o + (t % h) * w)
+        for t in prange(nf * h, num_threads=nt, schedule="static"):
+            o = (t // h) * n
+            filt5_h_rows(wk.tmp2 + o, wk.ix + o, w, h, D5, t % h, t % h + 1)
+            filt5_v_rows(wk.tmp2 + o, wk.iy + o, w, h, D5, t % h, t % h + 1)
     if use_mask:  # off by default: the classic computes this mask but never applies it
         for i in range(h):
             for j in range(w):

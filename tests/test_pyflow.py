@@ -172,12 +172,15 @@ def test_tiny_images_work(shape):
 
 def test_single_pair_threads_fall_back_when_cores_are_busy(monkeypatch):
     monkeypatch.setattr(pyflow.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    monkeypatch.setattr(pyflow.os, "getloadavg", lambda: (6.0, 6.0, 6.0))
+    monkeypatch.setattr(pyflow, "_busy_threads", lambda: 3)
     assert pyflow._pair_threads(4) == 1
-    monkeypatch.setattr(pyflow.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(pyflow, "_busy_threads", lambda: 1)
+    assert pyflow._pair_threads(4) == 3 and pyflow._pair_threads(2) == 2
+    monkeypatch.setattr(pyflow, "_busy_threads", lambda: 0)
     assert pyflow._pair_threads(4) == 4 and pyflow._pair_threads(1) == 1
     with pytest.raises(ValueError, match="threads"):
         pyflow.coarse2fine_flow(np.zeros((4, 4, 3)), np.zeros((4, 4, 3)), threads="many")
+    assert 0 <= pyflow._busy_threads() < 10_000  # the real reading (this process is not counted)
 
 
 def _child_batch(queue, target, nbs, expected):
@@ -240,3 +243,17 @@ def test_avx2_build_is_bit_identical_to_baseline(reference):
             for x, y in zip(baseline.c2f(a, b, *_c2f_args()), _flow_avx2.c2f(a, b, *_c2f_args())):
                 np.testing.assert_array_equal(x, y)
     assert pyflow.SIMD in ("avx2", "baseline")
+
+
+def test_simd_choice_from_environment(repo_root):
+    """PYFLOW_SIMD=baseline forces the portable build; a bad value is a one-line ImportError naming the variable."""
+    import subprocess
+    import sys
+
+    code = "import pyflow; print(pyflow.SIMD)"
+    env = dict(os.environ, PYFLOW_SIMD="baseline")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=repo_root)
+    assert out.returncode == 0 and out.stdout.strip() == "baseline"
+    env["PYFLOW_SIMD"] = "sse9"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=repo_root)
+    assert out.returncode != 0 and "PYFLOW_SIMD: expected auto, avx2 or baseline, got 'sse9'" in out.stderr
