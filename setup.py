@@ -33,7 +33,7 @@ def flow_extension(name: str, extra: list[str]) -> Extension:
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args + extra,
         extra_link_args=link_args,
-        depends=["pyflow/_core.pxi", "pyflow/_ops.pxi", "pyflow/_solver.pxi", "pyflow/_system.pxi", "pyflow/_sor.pxi"],
+        depends=[f"pyflow/{part}.pxi" for part in ("_core", "_ops", "_warp", "_solver", "_system", "_sor")],
     )
 
 

@@ -13,7 +13,12 @@
 # the out-of-image mask is not applied to the data term (the classic computes it but never uses it); in-iteration warps
 # clamp-sample im2 at the borders (closer to the classic's accuracy on motion leaving the image than im1's value);
 # the final warp is bicubic with central-difference derivatives, im1 outside the image, clamped to [0, 1].
-# SOR uses red-black ordering so that the result is the same for any number of threads.
+# SOR uses red-black ordering so that the result is the same for any number of threads; it runs on a compact layout,
+# one plane per colour and coefficient (_sor.pxi), so that every half-sweep is a unit-stride loop the compiler
+# vectorises. Row kernels take restrict pointers (rfp, crfp) and have no branches; the compiler flags allow no FMA
+# contraction and no reassociation, so the baseline and AVX2 builds give bit-identical flows.
+# Files, top-down: _ops.pxi (filters, resize), _warp.pxi, _solver.pxi (options, pyramid, work buffers, flow_one),
+# _system.pxi (the linearised system of a fixed-point iteration), _sor.pxi (SOR and a level's iterations).
 # The `extra` dict of c2f/c2f_batch exposes these choices for calibration experiments (private, may change).
 
 
@@ -31,6 +36,7 @@ cdef extern from *:
     ctypedef const float* crfp "const float * __restrict__"
 
 include "_ops.pxi"
+include "_warp.pxi"
 include "_solver.pxi"
 
 
