@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,31 @@ def test_augment_shapes_and_draw():
     assert Augment(rot90=True).image(img).shape == (2, 6, 4, 3)
     assert Augment(rot90=True).flow(np.zeros((3, 2, 4, 6))).shape == (3, 2, 6, 4)
     np.testing.assert_array_equal(Augment(hflip=True).image(img)[:, :, 0], img[:, :, -1])
+
+
+def _flow_aug_by_definition(aug: Augment, f: np.ndarray) -> np.ndarray:
+    """The module docstring's rules, applied one transform at a time."""
+    f = f.copy()
+    if aug.hflip:
+        f = np.flip(f, -1).copy()
+        f[:, 0] = -f[:, 0]
+    if aug.vflip:
+        f = np.flip(f, -2).copy()
+        f[:, 1] = -f[:, 1]
+    if aug.rot180:
+        f = -np.flip(f, (-2, -1))
+    if aug.rot90:
+        f = np.rot90(f, 1, axes=(-2, -1))
+        f = np.stack([f[:, 1], -f[:, 0]], axis=1)
+    return f
+
+
+@pytest.mark.parametrize("flags", list(itertools.product([False, True], repeat=4)))
+def test_flow_augmentation_follows_its_rules_for_every_combination(flags):
+    aug = Augment(*flags)
+    f = np.random.default_rng(sum(flags)).standard_normal((6, 2, 8, 10)).astype(np.float32)
+    got = aug.flow(f)
+    np.testing.assert_array_equal(got, _flow_aug_by_definition(aug, f))
+    assert got.flags.c_contiguous and not np.shares_memory(got, f)
+    img = np.arange(2 * 8 * 10 * 3, dtype=np.uint8).reshape(2, 8, 10, 3)
+    np.testing.assert_array_equal(aug.view(img), aug.image(img))

@@ -30,23 +30,31 @@ class Augment:
         return cls(bool(hflip and r[0]), bool(vflip and r[1]), bool(rot180 and r[2]), bool(rot90 and r[3]))
 
     def image(self, img: np.ndarray) -> np.ndarray:
-        """Channels-last images (..., H, W, C)."""
-        return np.ascontiguousarray(_spatial(self, img, -3, -2))
+        """Channels-last images (..., H, W, C), as a new contiguous array."""
+        return np.ascontiguousarray(self.view(img))
+
+    def view(self, img: np.ndarray) -> np.ndarray:
+        """`image` without the copy: a strided view, for a caller that converts the pixels anyway (one pass instead
+        of two; a flipped uint8 copy is the slowest step of a training sample)."""
+        return _spatial(self, img, -3, -2)
 
     def flow(self, flow: np.ndarray) -> np.ndarray:
-        """Flows (..., 2, H, W): the field is moved like an image and its components re-signed / swapped."""
-        f = _spatial(self, flow, -2, -1).copy()
-        u, v = f[..., 0, :, :].copy(), f[..., 1, :, :].copy()
-        if self.hflip:
-            u = -u
-        if self.vflip:
-            v = -v
-        if self.rot180:
-            u, v = -u, -v
-        if self.rot90:
-            u, v = v, -u
-        f[..., 0, :, :], f[..., 1, :, :] = u, v
-        return np.ascontiguousarray(f)
+        """Flows (..., 2, H, W): the field is moved like an image and its components re-signed / swapped (a new
+        contiguous array; one copy, then in-place sign changes)."""
+        f = np.array(_spatial(self, flow, -2, -1), order="C", copy=True)
+        u_sign = -1.0 if self.hflip != self.rot180 else 1.0
+        v_sign = -1.0 if self.vflip != self.rot180 else 1.0
+        u, v = f[..., 0, :, :], f[..., 1, :, :]
+        if self.rot90:  # (u, v) -> (v, -u), after the flips' signs
+            old_u = u.copy()
+            np.multiply(v, v_sign, out=u)
+            np.multiply(old_u, -u_sign, out=v)
+        else:
+            if u_sign < 0:
+                np.negative(u, out=u)
+            if v_sign < 0:
+                np.negative(v, out=v)
+        return f
 
 
 def _spatial(aug: Augment, a: np.ndarray, ah: int, aw: int) -> np.ndarray:

@@ -189,8 +189,8 @@ class TrainingDataset(Dataset):
         h, w = lr.shape[1:3]
         y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
         aug = Augment.draw(rng, cfg.hflip, cfg.vflip, cfg.rot180, cfg.rot90)
-        frames = aug.image(lr[[t] + nbs, y:y + p, x:x + p])
-        hr_patch = aug.image(hr[t, y * s:(y + p) * s, x * s:(x + p) * s])
+        frames = aug.view(lr[[t] + nbs, y:y + p, x:x + p])  # views: _chw below makes the one copy
+        hr_patch = aug.view(hr[t, y * s:(y + p) * s, x * s:(x + p) * s])
         if self.flow_mode == "cache":
             memo = None if isinstance(clip, _LazySeptuplet) else self._digests.setdefault(c, {})
             flows = aug.flow(self.cache.window(clip.id, lr, t, nbs, memo, region=(y, x, p, p)))
@@ -208,7 +208,8 @@ class TrainingDataset(Dataset):
 
 def _chw(a: np.ndarray) -> torch.Tensor:
     """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, -3), dtype=np.float32) / 255.0)
+    out = np.array(np.moveaxis(a, -1, -3), dtype=np.float32, order="C", copy=True)  # one pass, never a's memory
+    return torch.from_numpy(np.divide(out, 255.0, out=out))
 
 
 __all__ = ["Clip", "TrainingDataset", "load_clips"]
