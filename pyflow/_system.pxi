@@ -11,39 +11,37 @@ cdef inline int level_threads(int nthreads, int w, int h, Opts* o) noexcept nogi
     return nthreads if (nthreads > 1 and <Py_ssize_t>w * h >= o.par_min) else 1
 
 
-cdef void data_channel(Work* wk, const real* s1, Py_ssize_t c, int w, int h) noexcept nogil:
-    """Feature channel c: derivatives of the blend 0.4 * im1 + 0.6 * warped im2 (both pre-smoothed), and the
-    temporal difference."""
-    cdef Py_ssize_t n = <Py_ssize_t>w * h, o = c * n
-    smooth_g5(wk.w2 + o, wk.s2 + o, wk.tmp + o, w, h)
-    blend_row(n, s1 + o, wk.s2 + o, wk.tmp2 + o, wk.it + o)
-    filt5_h(wk.tmp2 + o, wk.ix + o, w, h, D5)
-    filt5_v(wk.tmp2 + o, wk.iy + o, w, h, D5)
+cdef void data_pass(Work* wk, const real* s1, int step, Py_ssize_t c, int i0, int i1, int w, int h) noexcept nogil:
+    """Rows i0 .. i1 - 1 of feature channel c, one of three steps that each need the previous one's neighbouring
+    rows: 0 smooths the warped im2 horizontally, 1 vertically and blends it with im1 (0.4 * im1 + 0.6 * im2, both
+    pre-smoothed) and takes the temporal difference, 2 differentiates the blend."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, o = c * n, r
+    cdef int i
+    if step == 0:
+        filt5_h_rows(wk.w2 + o, wk.tmp + o, w, h, G5, i0, i1)
+    elif step == 1:
+        filt5_v_rows(wk.tmp + o, wk.s2 + o, w, h, G5, i0, i1)
+        r = o + <Py_ssize_t>i0 * w
+        blend_row(<Py_ssize_t>(i1 - i0) * w, s1 + r, wk.s2 + r, wk.tmp2 + r, wk.it + r)
+    else:
+        filt5_h_rows(wk.tmp2 + o, wk.ix + o, w, h, D5, i0, i1)
+        filt5_v_rows(wk.tmp2 + o, wk.iy + o, w, h, D5, i0, i1)
 
 
 cdef void data_terms(Work* wk, const real* s1, int w, int h, int nf, int use_mask, const real* u,
                      const real* v, int nt) noexcept nogil:
-    """ix, iy, it for every feature channel (channels split over nt threads)."""
-    cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c
-    cdef int i, j
+    """ix, iy, it for every feature channel: each step over whole channels on one thread, or over all channels'
+    rows (nf * h items) split across nt threads."""
+    cdef Py_ssize_t n = <Py_ssize_t>w * h, q, c, t
+    cdef int i, j, step
     cdef real x, y
-    cdef Py_ssize_t t, o
-    if nt <= 1:
-        for c in range(nf):
-            data_channel(wk, s1, c, w, h)
-    else:  # data_channel's three passes, each over all channels' rows (nf * h items) split across the threads
-        for t in prange(nf * h, num_threads=nt, schedule="static"):
-            o = (t // h) * n
-            filt5_h_rows(wk.w2 + o, wk.tmp + o, w, h, G5, t % h, t % h + 1)
-        for t in prange(nf * h, num_threads=nt, schedule="static"):
-            o = (t // h) * n
-            filt5_v_rows(wk.tmp + o, wk.s2 + o, w, h, G5, t % h, t % h + 1)
-            blend_row(w, s1 + o + (t % h) * w, wk.s2 + o + (t % h) * w, wk.tmp2 + o + (t % h) * w,
-                      wk.it + o + (t % h) * w)
-        for t in prange(nf * h, num_threads=nt, schedule="static"):
-            o = (t // h) * n
-            filt5_h_rows(wk.tmp2 + o, wk.ix + o, w, h, D5, t % h, t % h + 1)
-            filt5_v_rows(wk.tmp2 + o, wk.iy + o, w, h, D5, t % h, t % h + 1)
+    for step in range(3):
+        if nt <= 1:
+            for c in range(nf):
+                data_pass(wk, s1, step, c, 0, h, w, h)
+        else:
+            for t in prange(nf * h, num_threads=nt, schedule="static"):
+                data_pass(wk, s1, step, t // h, t % h, t % h + 1, w, h)
     if use_mask:  # off by default: the classic computes this mask but never applies it
         for i in range(h):
             for j in range(w):
