@@ -28,11 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 import pyflow  # noqa: E402
+from iseebetter_lib.book.flowbench import CLASSIC_MS  # noqa: E402  (the classic's times, from the notes)
 
 SHARED = REPO.parent / "shared"
 PARAMS = dict(alpha=0.012, ratio=0.75, minWidth=20, nOuterFPIterations=7, nInnerFPIterations=1,
               nSORIterations=30, colType=0)
-CLASSIC_MS = {(64, 64): 38.0, (112, 64): 76.0, (180, 144): 315.0, (640, 272): 2300.0}  # W x H, 1 thread
 SIZES = [(64, 64), (112, 64), (180, 144), (640, 272)]
 
 

@@ -93,7 +93,7 @@ def warping_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str]) -> tup
 
 # The classic C++ pyflow, single-threaded, iSeeBetter's parameters, on this project's 2-core machine class (from the
 # team notes, flow-algorithm.md): it is not installable here, so its times are quoted, not measured.
-CLASSIC_MS = {"64x64": 38.0, "112x64": 76.0, "180x144": 315.0, "640x272": 2300.0}
+CLASSIC_MS = {(64, 64): 38.0, (112, 64): 76.0, (180, 144): 315.0, (640, 272): 2300.0}  # (W, H): ms per pair
 
 
 def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats: int = 3) -> list[dict[str, Any]]:
@@ -116,9 +116,10 @@ def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats:
             row[label] = best * 1e3
         if "OpenCV DIS ms" in row:
             row["ours / DIS"] = row["ours ms"] / row["OpenCV DIS ms"]
-        if row["size"] in CLASSIC_MS and "ours ms" in row:
-            row["classic ms (notes)"] = CLASSIC_MS[row["size"]]
-            row["classic / ours"] = CLASSIC_MS[row["size"]] / row["ours ms"]
+        size = (p["im1"].shape[1], p["im1"].shape[0])
+        if size in CLASSIC_MS and "ours ms" in row:
+            row["classic ms (notes)"] = CLASSIC_MS[size]
+            row["classic / ours"] = CLASSIC_MS[size] / row["ours ms"]
         rows.append(row)
     return rows
 
