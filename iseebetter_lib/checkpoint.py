@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from iseebetter_lib.config import ConfigError, ModelConfig
+from iseebetter_lib.config import ConfigError, InferenceConfig, ModelConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path
 
@@ -99,10 +99,13 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 
 def generator_file_state(generator_sd: Mapping[str, torch.Tensor], model_cfg: ModelConfig,
-                         step: int | None = None) -> dict[str, Any]:
-    """The content of a ``generator.pt``: weights + configuration, nothing else (small, for upscaling)."""
-    return {"format": GENERATOR_FORMAT, "model_config": dataclasses.asdict(model_cfg),
-            "generator": {k: v.detach().cpu() for k, v in generator_sd.items()}, "step": step}
+                         step: int | None = None, inference_cfg: InferenceConfig | None = None) -> dict[str, Any]:
+    """The content of a ``generator.pt``: weights, model configuration and how to apply it (small, for upscaling)."""
+    state = {"format": GENERATOR_FORMAT, "model_config": dataclasses.asdict(model_cfg),
+             "generator": {k: v.detach().cpu() for k, v in generator_sd.items()}, "step": step}
+    if inference_cfg is not None:
+        state["inference_config"] = dataclasses.asdict(inference_cfg)
+    return state
 
 
 def model_config_mismatch(stored: ModelConfig, requested: ModelConfig) -> list[str]:

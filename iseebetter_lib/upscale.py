@@ -10,7 +10,6 @@ one HR frame are held) and the frame size (tiles).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import sys
@@ -25,12 +24,11 @@ import torch
 from iseebetter_lib.config import FlowConfig, ModelConfig
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.precision import autocast, check_precision
 from iseebetter_lib import upscale_tiling as tiling
 from iseebetter_lib.upscale_window import SlidingWindow
 
-PRECISIONS = ("fp32", "bf16", "fp16")
 METHODS = ("model", "bicubic")
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 DEFAULT_MEMORY_FRACTION = 0.5  # of the free memory, when no budget is given and tiling is "auto"
 
 
@@ -59,21 +57,6 @@ def tune_cpu_allocator() -> bool:
         return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
     except (OSError, AttributeError):
         return False
-
-
-def check_precision(precision: str, device: torch.device) -> str:
-    """fp32 anywhere; bf16 on CUDA or CPU; fp16 only on CUDA."""
-    if precision not in PRECISIONS:
-        raise UserError(f"--precision: unknown precision {precision!r} (expected {', '.join(PRECISIONS)})")
-    if precision == "fp16" and device.type != "cuda":
-        raise UserError("--precision: fp16 needs CUDA (use fp32 or bf16 on CPU)")
-    return precision
-
-
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=AUTOCAST_DTYPES[precision])
 
 
 def parse_tile(tile: Any) -> int | str | None:

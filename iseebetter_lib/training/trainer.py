@@ -147,7 +147,8 @@ class _Run:
     def save(self, out_dir: Path) -> Path:
         path = save_checkpoint(checkpoint_path(out_dir, self.step), self.state())
         link_or_copy(path, out_dir / "checkpoints" / "last.pt")
-        save_checkpoint(out_dir / "generator.pt", generator_file_state(self.G.state_dict(), self.cfg.model, self.step))
+        save_checkpoint(out_dir / "generator.pt", generator_file_state(self.G.state_dict(), self.cfg.model, self.step,
+                                                                        self.cfg.inference_config()))
         return path
 
 

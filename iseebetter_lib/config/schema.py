@@ -1,18 +1,16 @@
-"""Configuration objects, one per concern, shared by the notebooks, the CLI and the tests.
+"""The configuration schema: one dataclass per concern, each validating its own fields.
 
-`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` and `TrainConfig` are plain dataclasses grouped in an
-`ExperimentConfig`. Named presets (`tiny`, `compact`, `reduced`, `full`) give ready configurations; `full` holds the
-paper's values. Overrides use dotted keys (``"train.lr"``, ``"model.base_filter"``) so that papermill parameters, CLI
-flags and YAML/JSON files all map onto the same objects. This module imports only `iseebetter_lib.errors`.
+`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` and `TrainConfig` are grouped in an `ExperimentConfig`;
+`InferenceConfig` is what applying a trained generator needs (flow, window rule, precision, tile, device) and is
+saved beside the weights. The override engine (`overrides.py`) and the presets (`presets.py`) build on this module,
+which imports only `iseebetter_lib.errors`.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 from iseebetter_lib.errors import UserError
@@ -163,6 +161,30 @@ class TrainConfig:
 
 
 @dataclass
+class InferenceConfig:
+    """How a trained generator is applied: flow parameters, window rule, precision, tile and device.
+
+    Training saves it inside ``generator.pt`` (from the data configuration it trained with), so that evaluation and
+    upscaling use the same flow and neighbours; an explicit argument overrides a saved value.
+    """
+
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    future_frames: bool = True  # neighbours t-3..t+3 (paper) or past only
+    boundary: str = "copy"  # neighbour outside the clip: "copy" the target (original) or "reflect"
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (fp16 only on CUDA)
+    tile: str | None = None  # None: whole frame; "auto": from the memory budget; "N": core tile side in LR px
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+    def validate(self) -> None:
+        self.flow.validate()
+        _check(self.boundary in ("copy", "reflect"), "inference.boundary", self.boundary, "copy or reflect")
+        _check(self.precision in ("fp32", "bf16", "fp16"), "inference.precision", self.precision,
+               "fp32, bf16 or fp16")
+        _check(self.tile is None or self.tile == "auto" or str(self.tile).isdigit(), "inference.tile", self.tile,
+               "None, 'auto' or a number of LR pixels")
+
+
+@dataclass
 class ExperimentConfig:
     """Everything one run needs: model, data and training configuration."""
 
@@ -183,184 +205,25 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def inference_config(self) -> InferenceConfig:
+        """How the generator this run trains is meant to be applied (its data's flow and window rule)."""
+        return InferenceConfig(flow=copy.deepcopy(self.data.flow), future_frames=self.data.future_frames,
+                               boundary=self.data.boundary)
+
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
         """Build from a nested dict (as `to_dict` writes); unknown keys are errors."""
-        cfg = cls()
-        return apply_overrides(cfg, flatten(values))
+        from iseebetter_lib.config.overrides import apply_overrides, flatten
+
+        return apply_overrides(cls(), flatten(values))
 
     def override(self, overrides: Mapping[str, Any]) -> "ExperimentConfig":
         """A copy with dotted-key overrides applied, e.g. ``{"train.lr": 4e-4}``."""
+        from iseebetter_lib.config.overrides import apply_overrides
+
         return apply_overrides(copy.deepcopy(self), overrides)
 
 
 def _check(ok: bool, name: str, value: Any, expected: str) -> None:
     if not ok:
         raise ConfigError(f"{name}={value!r} is invalid: expected {expected}")
-
-
-def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dict -> dotted keys; `loss.weights` stays one value (a dict)."""
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and not dotted.endswith("weights"):
-            flat.update(flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
-def apply_overrides(cfg: ExperimentConfig, overrides: Mapping[str, Any]) -> ExperimentConfig:
-    """Set dotted keys in place (``train.loss.weights.tv`` sets one weight) and validate; returns `cfg`."""
-    for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        target: Any = cfg
-        for i, part in enumerate(parts[:-1]):
-            if isinstance(target, dict):
-                break
-            if not dataclasses.is_dataclass(target) or not hasattr(target, part):
-                raise ConfigError(f"unknown configuration key {dotted!r}")
-            target = getattr(target, part)
-        last = parts[-1]
-        if isinstance(target, dict):
-            if last not in ("pixel", "perceptual", "adversarial", "tv"):
-                raise ConfigError(f"unknown configuration key {dotted!r}")
-            target[last] = float(value)
-            continue
-        fields = {f.name: f for f in dataclasses.fields(target)}
-        if last not in fields:
-            raise ConfigError(f"unknown configuration key {dotted!r}")
-        setattr(target, last, _coerce(dotted, getattr(target, last), value))
-    return cfg.validate()
-
-
-def _coerce(name: str, current: Any, value: Any) -> Any:
-    """Convert `value` to the type of the current setting (strings from CLI flags, lists from JSON)."""
-    if dataclasses.is_dataclass(current):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{name} expects a mapping, got {value!r}")
-        return apply_nested(copy.deepcopy(current), value, name)
-    try:
-        if isinstance(current, bool):
-            if isinstance(value, str):
-                lowered = value.strip().lower()
-                if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                return lowered in ("true", "1", "yes")
-            return bool(value)
-        if isinstance(current, int) and not isinstance(current, bool):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(value)
-        if isinstance(current, float):
-            return float(value)
-        if isinstance(current, tuple):
-            if isinstance(value, str):
-                value = [float(v) for v in value.strip("()[] ").split(",")]
-            return tuple(float(v) for v in value)
-        if isinstance(current, dict):
-            if isinstance(value, str):
-                value = json.loads(value)
-            return {str(k): float(v) for k, v in dict(value).items()}
-    except (TypeError, ValueError, json.JSONDecodeError):
-        raise ConfigError(f"{name}={value!r} is invalid: expected a {type(current).__name__}") from None
-    if value is None or current is None or isinstance(current, str):
-        return None if value is None else str(value)
-    return value
-
-
-def apply_nested(obj: Any, values: Mapping[str, Any], prefix: str) -> Any:
-    for key, value in values.items():
-        if not hasattr(obj, key):
-            raise ConfigError(f"unknown configuration key {prefix}.{key!r}")
-        setattr(obj, key, _coerce(f"{prefix}.{key}", getattr(obj, key), value))
-    return obj
-
-
-def _preset_full() -> ExperimentConfig:
-    """The paper: RBPN 256/64/3/5, 7 frames, 4x, Vimeo-90K patches 64, batch 2, Adam 1e-4, four-fold loss."""
-    cfg = ExperimentConfig()
-    cfg.data.source = "vimeo90k"
-    cfg.train.pretrain_steps = 200_000
-    cfg.train.gan_steps = 200_000
-    cfg.train.checkpoint_every = 5_000
-    cfg.train.log_every = 100
-    cfg.train.loss = LossConfig(pixel="mse", perceptual="vgg19", adversarial="log", tv="abs")
-    return cfg
-
-
-def _preset_compact() -> ExperimentConfig:
-    """A CPU configuration that learns something in minutes: small RBPN with a bicubic residual path."""
-    cfg = ExperimentConfig(
-        model=ModelConfig(base_filter=32, feat=16, num_stages=2, n_resblock=1, nFrames=3, residual=True,
-                          output_init_scale=0.1),
-        data=DataConfig(nFrames=3, patch_size=32),
-        # Tuned by training on the embedded clips (Vid4 Y-PSNR gain over torch bicubic): 300 pre-training steps at
-        # lr 4e-4 +0.22 dB, 1e-3 +0.36..+0.54 dB (two sample orders), 2e-3 +0.47 dB; 400 steps at 1e-3 +0.53 dB
-        # (3.5 min wall on one loaded CPU core).
-        train=TrainConfig(batch_size=4, pretrain_steps=400, gan_steps=20, lr=1e-3, d_lr=1e-4, log_every=10,
-                          out_dir="runs/compact",
-                          loss=LossConfig(pixel="l1", allow_random_vgg=True)),
-    )
-    return cfg
-
-
-def _preset_tiny() -> ExperimentConfig:
-    """The smallest thing that runs every code path: for tests."""
-    cfg = ExperimentConfig(
-        model=ModelConfig(base_filter=16, feat=8, num_stages=1, n_resblock=1, nFrames=3, residual=True,
-                          output_init_scale=0.1),
-        data=DataConfig(nFrames=3, patch_size=16),
-        train=TrainConfig(batch_size=2, pretrain_steps=2, gan_steps=2, log_every=1, out_dir="runs/tiny",
-                          loss=LossConfig(allow_random_vgg=True)),
-    )
-    return cfg
-
-
-def _preset_reduced() -> ExperimentConfig:
-    """The notes' reduced configuration (1.49 M parameters, 5 frames): a longer CPU run."""
-    cfg = ExperimentConfig(
-        model=ModelConfig(base_filter=64, feat=32, num_stages=3, n_resblock=2, nFrames=5, residual=True,
-                          output_init_scale=0.1),
-        data=DataConfig(nFrames=5, patch_size=32),
-        train=TrainConfig(batch_size=4, pretrain_steps=2000, gan_steps=200, lr=4e-4, out_dir="runs/reduced",
-                          loss=LossConfig(pixel="l1", allow_random_vgg=True)),
-    )
-    return cfg
-
-
-PRESETS = {"tiny": _preset_tiny, "compact": _preset_compact, "reduced": _preset_reduced, "full": _preset_full}
-
-
-def preset(name: str) -> ExperimentConfig:
-    """A fresh copy of a named preset."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}: expected one of {', '.join(PRESETS)}")
-    return PRESETS[name]().validate()
-
-
-def load_config(path: str | Path | None = None, preset_name: str = "full",
-                overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """Preset, then a YAML/JSON file (nested or dotted keys), then overrides: the order CLI flags apply in."""
-    cfg = preset(preset_name)
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: configuration file not found")
-        text = path.read_text()
-        try:
-            if path.suffix.lower() in (".yml", ".yaml"):
-                import yaml
-
-                values = yaml.safe_load(text) or {}
-            else:
-                values = json.loads(text)
-        except Exception as exc:  # noqa: BLE001 - any parse error becomes one line
-            raise ConfigError(f"{path}: cannot parse configuration ({str(exc).splitlines()[0]})") from None
-        if not isinstance(values, Mapping):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        apply_overrides(cfg, flatten(values))
-    if overrides:
-        apply_overrides(cfg, overrides)
-    return cfg
