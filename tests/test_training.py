@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from iseebetter_lib.checkpoint import load_checkpoint, load_generator
-from iseebetter_lib.config import preset
+from iseebetter_lib.config import LossWeights, preset
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import Discriminator, build_generator
@@ -130,7 +130,7 @@ def test_gan_step_scores_sr_with_the_updated_discriminator():
     Dnet.register_forward_hook(record)
     weights = {"pixel": 1.0, "perceptual": 0.0, "adversarial": 1e-3, "tv": 2e-8}
     loss_cfg = cfg.train.loss
-    loss_cfg.weights = weights
+    loss_cfg.weights = LossWeights(**weights)
     nets = Nets(generator=G, discriminator=Dnet, d_plain=Dnet, g_opt=torch.optim.Adam(G.parameters(), 1e-3),
                 d_opt=torch.optim.Adam(Dnet.parameters(), 1e-3), g_loss=GeneratorLoss(loss_cfg),
                 d_loss=DiscriminatorLoss(loss_cfg))
@@ -182,7 +182,7 @@ def test_cli_flags_map_onto_the_configuration(tmp_path):
         0.002, 7, 5, 2, 4, "x", "cpu", "bf16")
     assert (cfg.data.root, cfg.data.source, t.loss.vgg_weights, t.loss.allow_random_vgg) == (
         "/d", "folder", "v.pth", True)
-    assert t.loss.weights["tv"] == 0.0
+    assert t.loss.weights.tv == 0.0
     assert command.build_config(_parser().parse_args(["train"])).model == preset("compact").model
     with pytest.raises(SystemExit):
         _parser().parse_args(["train", "--resume", "--overwrite"])

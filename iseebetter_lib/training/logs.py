@@ -9,10 +9,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.io import atomic_write_text
 
-FIELDS = ("step", "stage", "epoch", "loss", "pixel", "perceptual", "adversarial", "tv", "d_loss", "d_hr", "d_sr",
-          "lr", "d_lr", "seconds_per_step", "time")
+FIELDS = ("step", "stage", "epoch", "loss", *LOSS_TERMS, "d_loss", "d_hr", "d_sr", "lr", "d_lr",
+          "seconds_per_step", "time")
 
 
 def _fmt(value: Any) -> str:
