@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import Discriminator, build_generator
 from iseebetter_lib.training import command, generator_lr_factor, train
 from iseebetter_lib.training.logs import read_log
+from iseebetter_lib.training.outputs import prune_checkpoints
 from iseebetter_lib.training.steps import Nets, gan_step
 from test_distributed import real_clips
 
@@ -240,3 +242,33 @@ def test_init_weights_of_another_configuration_is_refused(tmp_path, data_cache, 
                                                     "model.base_filter": 24})
     with pytest.raises(UserError, match="base_filter: checkpoint 16, requested 24"):
         train(other, progress=False, dataset=_data(other, clips))
+
+
+def test_old_step_checkpoints_are_pruned(tmp_path, data_cache, clips):
+    cfg = _cfg(tmp_path / "run", data_cache, **{"train.pretrain_steps": 5, "train.gan_steps": 0,
+                                                  "train.checkpoint_every": 1, "train.keep_checkpoints": 2})
+    result = train(cfg, progress=False, dataset=_data(cfg, clips))
+    folder = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["last.pt", "step_0000004.pt", "step_0000005.pt"]
+    assert os.path.samefile(folder / "last.pt", result.checkpoint) or torch.equal(
+        load_checkpoint(folder / "last.pt")["generator"]["output.conv.weight"],
+        load_checkpoint(result.checkpoint)["generator"]["output.conv.weight"])
+    # a resumed, longer run keeps pruning; 0 keeps every step checkpoint
+    longer = cfg.override({"train.pretrain_steps": 7, "train.keep_checkpoints": 0})
+    train(longer, resume=True, progress=False, dataset=_data(longer, clips))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "last.pt", "step_0000004.pt", "step_0000005.pt", "step_0000006.pt", "step_0000007.pt"]
+
+
+def test_pruning_never_deletes_what_last_points_to(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for step in (1, 2, 3, 4):
+        (folder / f"step_{step:07d}.pt").write_bytes(str(step).encode())
+    os.link(folder / "step_0000002.pt", folder / "last.pt")  # e.g. an older run's last.pt
+    (folder / ".step_0000005.pt.abc.part.pt").write_bytes(b"partial")  # an atomic write in progress: not ours
+    deleted = prune_checkpoints(tmp_path, keep=1)
+    assert sorted(p.name for p in deleted) == ["step_0000001.pt", "step_0000003.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".step_0000005.pt.abc.part.pt", "last.pt", "step_0000002.pt", "step_0000004.pt"]
+    assert prune_checkpoints(tmp_path, keep=0) == []
