@@ -16,7 +16,8 @@ The configuration is built in this order, later wins: --preset, --config FILE, -
 below. The default preset is `compact` (a small RBPN with a bicubic residual path that beats bicubic after a few
 minutes on a laptop CPU); `full` is the paper's configuration (needs a GPU and Vimeo-90K).
 
-Outputs in --out: checkpoints/step_XXXXXXX.pt and checkpoints/last.pt (everything needed to resume),
+Outputs in --out: checkpoints/step_XXXXXXX.pt (the newest train.keep_checkpoints of them, default 3; 0 keeps all)
+and checkpoints/last.pt (everything needed to resume),
 generator.pt (weights + model configuration, for `iseebetter upscale/evaluate --weights`), log.csv and
 tensorboard/ scalars. Multi-GPU / multi-node: launch with torchrun, e.g.
   torchrun --nproc-per-node 4 -m iseebetter_lib train --preset full --data-root /data/vimeo_septuplet
