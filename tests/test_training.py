@@ -54,6 +54,7 @@ def _states_equal(a: dict, b: dict) -> None:
                 assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[opt]["state"][pid][name])), (opt, name)
 
 
+@pytest.mark.slow
 def test_resume_continues_bit_for_bit(tmp_path, data_cache, clips):
     straight_cfg = _cfg(tmp_path / "straight", data_cache)
     straight = train(straight_cfg, progress=False, dataset=_data(straight_cfg, clips))
@@ -272,3 +273,18 @@ def test_pruning_never_deletes_what_last_points_to(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == [
         ".step_0000005.pt.abc.part.pt", "last.pt", "step_0000002.pt", "step_0000004.pt"]
     assert prune_checkpoints(tmp_path, keep=0) == []
+
+
+@pytest.mark.parametrize("flags, key", [
+    (["--set", "loss.weights.tv=abc"], "train.loss.weights.tv"), (["--num-workers", "-1"], "data.num_workers"),
+    (["--checkpoint-every", "-1"], "train.checkpoint_every"), (["--set", "train.lr=nan"], "train.lr"),
+    (["--set", "data.flow.ratio=1.2"], "data.flow.ratio"), (["--log-every", "0"], "train.log_every"),
+])
+def test_cli_rejects_bad_values_before_any_work(tmp_path, capsys, flags, key):
+    from iseebetter_lib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "tiny", "--out", str(out), "--no-progress", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"iseebetter: error: {key}=") and "\n" not in err
+    assert not out.exists()
