@@ -13,8 +13,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag, integer, pair, real,
-                                         setting, text)
+from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
+                                         integer, pair, real, setting, text)
 
 LOSS_TERMS = ("pixel", "perceptual", "adversarial", "tv")  # the four-fold loss, in its usual order
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -162,6 +162,8 @@ def _is_device(value: Any) -> bool:
 
 
 def _is_tile(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value > 0
     return value is None or value == "auto" or (isinstance(value, str) and value.isdigit() and int(value) > 0)
 
 

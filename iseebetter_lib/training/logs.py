@@ -137,8 +137,8 @@ class TrainingLog:
         if step % self.log_every == 0 or boundary:
             now = time.perf_counter()
             row = {"step": step, "stage": stage, "epoch": (step - 1) // self.batches_per_epoch,
-                   **mean_rows(self.pending, self.world_size, self.device), "lr": lr, "d_lr": d_lr if stage == "gan" else None,
-                   "seconds_per_step": (now - self.window_start) / len(self.pending), "time": time.time()}
+                   **mean_rows(self.pending, self.world_size, self.device), "lr": lr,
+                   "d_lr": d_lr if stage == "gan" else None, "seconds_per_step": (now - self.window_start) / len(self.pending), "time": time.time()}
             self.pending, self.window_start = [], now
             self.history.append(row)
             self.csv.write(row)
