@@ -128,6 +128,7 @@ def test_unknown_profile_and_only(tmp_path):
         spec.plan("smoke", only="zz_nope")
 
 
+@pytest.mark.slow
 def test_runner_executes_fake_book_with_papermill(tmp_path):
     root = make_book(tmp_path)
     logs: list[str] = []

@@ -132,6 +132,7 @@ def test_split_by_shot_is_deterministic_without_leakage():
     assert per == {"train": 398, "val": 50, "test": 54}
 
 
+@pytest.mark.slow
 def test_embedded_subset_builds_once(tmp_path, monkeypatch):
     root = embedded_dataset(tmp_path, progress=False, videos=("carphone_pristine", "bikes"), max_frames=40)
     manifest = json.loads((root / "manifest.json").read_text())
