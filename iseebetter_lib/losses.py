@@ -25,7 +25,6 @@ from iseebetter_lib.vgg import VGGFeatures, load_vgg_features
 EPS = 1e-8
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-TERMS = ("pixel", "perceptual", "adversarial", "tv")
 
 
 class PixelLoss(nn.Module):
@@ -107,7 +106,7 @@ class GeneratorLoss(nn.Module):
     """The four-fold generator loss from a `LossConfig`: ``loss_fn(sr, hr, d_sr=None) -> (total, terms)``.
 
     `terms` maps pixel/perceptual/adversarial/tv to the detached *weighted* contribution of each term (their sum is
-    `total`). A term with weight 0 (or absent from `cfg.weights`) is skipped and reported as 0; VGG is loaded only if
+    `total`). A term with weight 0 is skipped and reported as 0; VGG is loaded only if
     the perceptual weight is non-zero. The adversarial term needs `d_sr` (D's probabilities on `sr`, shape (B,));
     when `d_sr` is None (pixel pre-training) it is skipped and reported as 0.
     """
@@ -116,7 +115,7 @@ class GeneratorLoss(nn.Module):
         super().__init__()
         cfg = cfg if cfg is not None else LossConfig()
         cfg.validate()
-        w = {name: float(cfg.weights.get(name, 0.0)) for name in TERMS}
+        w = cfg.weights.as_dict()
         self.weights = w
         self.pixel = PixelLoss(cfg.pixel, w["pixel"]) if w["pixel"] else None
         self.perceptual = (PerceptualLoss(cfg.perceptual, w["perceptual"], cfg.imagenet_norm, vgg=vgg,

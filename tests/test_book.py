@@ -128,6 +128,7 @@ def test_unknown_profile_and_only(tmp_path):
         spec.plan("smoke", only="zz_nope")
 
 
+@pytest.mark.slow
 def test_runner_executes_fake_book_with_papermill(tmp_path):
     root = make_book(tmp_path)
     logs: list[str] = []
@@ -265,6 +266,7 @@ def test_widgets_build_without_a_frontend():
     assert bytes(overlay.children[1].value)[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_time_limit_interrupts_a_cell_with_a_clear_message(tmp_path):
     slow = GOOD.replace("# %%\nimport json", "# %%\nimport time\ntime.sleep(60)\n\n# %%\nimport json")
     root = make_book(tmp_path, book=BOOK.replace("timeout: 60\n        parameters: {out: \"{build}/a.json\", steps",

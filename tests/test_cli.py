@@ -16,6 +16,7 @@ def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           cwd=cwd, timeout=120)
 
 
+@pytest.mark.slow
 def test_help_lists_every_subcommand():
     result = run_cli("--help")
     assert result.returncode == 0
@@ -34,6 +35,7 @@ def test_each_subcommand_explains_itself(name, capsys):
     assert len(out.splitlines()) > 5
 
 
+@pytest.mark.slow
 def test_version():
     result = run_cli("--version")
     assert result.returncode == 0 and __version__ in result.stdout
@@ -44,12 +46,14 @@ def test_no_command_prints_help_and_fails(capsys):
     assert "usage: iseebetter" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_unknown_command_is_an_argparse_error():
     result = run_cli("frobnicate")
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_without_traceback(tmp_path):
     result = run_cli("upscale", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "out.mp4"), "--method",
                      "bicubic")
@@ -61,6 +65,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path):
     assert not (tmp_path / "out.mp4").exists()
 
 
+@pytest.mark.slow
 def test_train_rejects_an_unknown_preset(tmp_path):
     result = run_cli("train", "--preset", "huge", "--out", str(tmp_path / "run"))
     assert result.returncode == 2

@@ -110,6 +110,7 @@ def _vid4(shared_dir, clip, n):
     return modcrop(frames, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip,expected", [("calendar", 20.39), ("walk", 26.10)])
 def test_vid4_bicubic_row(shared_dir, clip, expected):
     """Standard protocol (evaluation-protocols.md): MATLAB bicubic down and up, Y-PSNR, whole clips, to 0.01 dB."""

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from iseebetter_lib.checkpoint import load_checkpoint
@@ -68,6 +69,7 @@ def test_sampler_shards_partition_the_global_batch():
     assert derived_seed(1, 2) == derived_seed(1, 2) != derived_seed(2, 1)
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one(tmp_path):
     cache = str(tmp_path / "cache")
     cfg = _config(tmp_path / "one", cache)

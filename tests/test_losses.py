@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from iseebetter_lib.config import LossConfig
+from iseebetter_lib.config import LossConfig, LossWeights
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.losses import (AdversarialLoss, DiscriminatorLoss, GeneratorLoss, PerceptualLoss, PixelLoss,
                                    TVLoss)
@@ -95,7 +95,7 @@ def test_discriminator_loss_variants() -> None:
 
 def test_generator_loss_without_perceptual_never_loads_vgg() -> None:
     cfg = LossConfig(pixel="mse", adversarial="mean", tv="abs",
-                     weights={"pixel": 1.0, "perceptual": 0.0, "adversarial": 0.5, "tv": 0.1})
+                     weights=LossWeights(pixel=1.0, perceptual=0.0, adversarial=0.5, tv=0.1))
     loss_fn = GeneratorLoss(cfg)  # no weights anywhere and allow_random False: must not raise
     assert loss_fn.perceptual is None
     sr, hr = _ramp(a=0.5, k=0.0).requires_grad_(), torch.zeros(2, 3, 5, 6)
@@ -113,7 +113,7 @@ def test_generator_loss_without_perceptual_never_loads_vgg() -> None:
 
 
 def test_generator_loss_zero_weight_skips_term() -> None:
-    cfg = LossConfig(weights={"pixel": 1.0, "perceptual": 0.0, "adversarial": 0.0, "tv": 0.0})
+    cfg = LossConfig(weights=LossWeights(pixel=1.0, perceptual=0.0, adversarial=0.0, tv=0.0))
     loss_fn = GeneratorLoss(cfg)
     assert loss_fn.adversarial is None and loss_fn.tv is None
     sr, hr = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)

@@ -131,8 +131,6 @@ def test_frame_metrics_consistent_with_single_metrics():
 def test_tof_zero_for_identical_sequences(backend):
     if backend == "farneback" and not temporal.opencv_available():
         pytest.skip("OpenCV not installed")
-    if backend == "pyflow":
-        pytest.importorskip("iseebetter_lib.flow")
     frames = [_img(48, 64, s) for s in range(3)]
     assert temporal.tof(frames, [f.copy() for f in frames], backend=backend) == 0.0
     assert temporal.tof(frames[:1], frames[:1], backend=backend) is None
@@ -142,8 +140,6 @@ def test_tof_zero_for_identical_sequences(backend):
 def test_tof_of_a_frozen_output_is_the_true_motion(backend):
     if backend == "farneback" and not temporal.opencv_available():
         pytest.skip("OpenCV not installed")
-    if backend == "pyflow":
-        pytest.importorskip("iseebetter_lib.flow")
     rng = np.random.default_rng(4)
     base = (rng.random((72, 96, 3)) * 255).astype(np.uint8)
     import scipy.ndimage as ndi

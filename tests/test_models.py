@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -83,7 +81,6 @@ def test_paper_parameter_counts(paper_model: RBPN) -> None:
 
 
 def test_paper_configuration_forward_backward(paper_model: RBPN) -> None:
-    start = time.perf_counter()
     x, nb, fl = _inputs(1, 7, 8, 8)
     out = paper_model(x, nb, fl)
     assert out.shape == (1, 3, 32, 32)
@@ -91,7 +88,6 @@ def test_paper_configuration_forward_backward(paper_model: RBPN) -> None:
     assert paper_model.feat0.conv.weight.grad is not None
     assert torch.isfinite(paper_model.output.conv.weight.grad).all()
     paper_model.zero_grad(set_to_none=True)
-    assert time.perf_counter() - start < 20
 
 
 def test_gradients_reach_every_parameter() -> None:

@@ -52,6 +52,7 @@ def _valid(a, b, p) -> bool:
             and p["colType"] in (0, 1) and channels == (3 if p["colType"] == 0 else 1))
 
 
+@pytest.mark.slow
 @settings(max_examples=2500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(pair=image_pairs(), p=params)
 def test_random_inputs_return_or_raise_value_error(pair, p):
@@ -93,6 +94,7 @@ def test_out_of_range_values_still_give_a_warp_in_the_unit_range():
     assert 0.0 <= w.min() and w.max() <= 1.0
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(h=st.integers(1, 40), w=st.integers(1, 40), threads=st.integers(2, 3), grey=st.booleans(),
        seed=st.integers(0, 2**16))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 
 import pytest
 import torch
 
 from iseebetter_lib.checkpoint import load_checkpoint, load_generator
-from iseebetter_lib.config import preset
+from iseebetter_lib.config import LossWeights, preset
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import Discriminator, build_generator
 from iseebetter_lib.training import command, generator_lr_factor, train
 from iseebetter_lib.training.logs import read_log
+from iseebetter_lib.training.outputs import prune_checkpoints
 from iseebetter_lib.training.steps import Nets, gan_step
 from test_distributed import real_clips
 
@@ -52,6 +54,7 @@ def _states_equal(a: dict, b: dict) -> None:
                 assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[opt]["state"][pid][name])), (opt, name)
 
 
+@pytest.mark.slow
 def test_resume_continues_bit_for_bit(tmp_path, data_cache, clips):
     straight_cfg = _cfg(tmp_path / "straight", data_cache)
     straight = train(straight_cfg, progress=False, dataset=_data(straight_cfg, clips))
@@ -130,7 +133,7 @@ def test_gan_step_scores_sr_with_the_updated_discriminator():
     Dnet.register_forward_hook(record)
     weights = {"pixel": 1.0, "perceptual": 0.0, "adversarial": 1e-3, "tv": 2e-8}
     loss_cfg = cfg.train.loss
-    loss_cfg.weights = weights
+    loss_cfg.weights = LossWeights(**weights)
     nets = Nets(generator=G, discriminator=Dnet, d_plain=Dnet, g_opt=torch.optim.Adam(G.parameters(), 1e-3),
                 d_opt=torch.optim.Adam(Dnet.parameters(), 1e-3), g_loss=GeneratorLoss(loss_cfg),
                 d_loss=DiscriminatorLoss(loss_cfg))
@@ -182,7 +185,7 @@ def test_cli_flags_map_onto_the_configuration(tmp_path):
         0.002, 7, 5, 2, 4, "x", "cpu", "bf16")
     assert (cfg.data.root, cfg.data.source, t.loss.vgg_weights, t.loss.allow_random_vgg) == (
         "/d", "folder", "v.pth", True)
-    assert t.loss.weights["tv"] == 0.0
+    assert t.loss.weights.tv == 0.0
     assert command.build_config(_parser().parse_args(["train"])).model == preset("compact").model
     with pytest.raises(SystemExit):
         _parser().parse_args(["train", "--resume", "--overwrite"])
@@ -240,3 +243,48 @@ def test_init_weights_of_another_configuration_is_refused(tmp_path, data_cache, 
                                                     "model.base_filter": 24})
     with pytest.raises(UserError, match="base_filter: checkpoint 16, requested 24"):
         train(other, progress=False, dataset=_data(other, clips))
+
+
+def test_old_step_checkpoints_are_pruned(tmp_path, data_cache, clips):
+    cfg = _cfg(tmp_path / "run", data_cache, **{"train.pretrain_steps": 5, "train.gan_steps": 0,
+                                                  "train.checkpoint_every": 1, "train.keep_checkpoints": 2})
+    result = train(cfg, progress=False, dataset=_data(cfg, clips))
+    folder = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["last.pt", "step_0000004.pt", "step_0000005.pt"]
+    assert os.path.samefile(folder / "last.pt", result.checkpoint) or torch.equal(
+        load_checkpoint(folder / "last.pt")["generator"]["output.conv.weight"],
+        load_checkpoint(result.checkpoint)["generator"]["output.conv.weight"])
+    # a resumed, longer run keeps pruning; 0 keeps every step checkpoint
+    longer = cfg.override({"train.pretrain_steps": 7, "train.keep_checkpoints": 0})
+    train(longer, resume=True, progress=False, dataset=_data(longer, clips))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "last.pt", "step_0000004.pt", "step_0000005.pt", "step_0000006.pt", "step_0000007.pt"]
+
+
+def test_pruning_never_deletes_what_last_points_to(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for step in (1, 2, 3, 4):
+        (folder / f"step_{step:07d}.pt").write_bytes(str(step).encode())
+    os.link(folder / "step_0000002.pt", folder / "last.pt")  # e.g. an older run's last.pt
+    (folder / ".step_0000005.pt.abc.part.pt").write_bytes(b"partial")  # an atomic write in progress: not ours
+    deleted = prune_checkpoints(tmp_path, keep=1)
+    assert sorted(p.name for p in deleted) == ["step_0000001.pt", "step_0000003.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".step_0000005.pt.abc.part.pt", "last.pt", "step_0000002.pt", "step_0000004.pt"]
+    assert prune_checkpoints(tmp_path, keep=0) == []
+
+
+@pytest.mark.parametrize("flags, key", [
+    (["--set", "loss.weights.tv=abc"], "train.loss.weights.tv"), (["--num-workers", "-1"], "data.num_workers"),
+    (["--checkpoint-every", "-1"], "train.checkpoint_every"), (["--set", "train.lr=nan"], "train.lr"),
+    (["--set", "data.flow.ratio=1.2"], "data.flow.ratio"), (["--log-every", "0"], "train.log_every"),
+])
+def test_cli_rejects_bad_values_before_any_work(tmp_path, capsys, flags, key):
+    from iseebetter_lib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "tiny", "--out", str(out), "--no-progress", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"iseebetter: error: {key}=") and "\n" not in err
+    assert not out.exists()

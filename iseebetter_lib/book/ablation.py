@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from iseebetter_lib.book.chapters import read_json, write_json
+from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
 
 FILE = "ablation.json"
@@ -34,7 +35,7 @@ def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[s
            "final pretrain loss": last_pre[-1]["loss"] if last_pre else None,
            "final GAN G loss": last_gan[-1]["loss"] if last_gan else None}
     row["gain over base (dB)"] = row["PSNR-Y"] - row["torch-bicubic PSNR-Y"]
-    for term in ("pixel", "perceptual", "adversarial", "tv"):  # weighted terms of the last GAN-stage window
+    for term in LOSS_TERMS:  # weighted terms of the last GAN-stage window
         row[f"final {term}"] = last_gan[-1].get(term) if last_gan else None
     data = {"row": row, "evaluation": to_json_dict(result), "history": summary["history"]}
     write_json(Path(out_dir) / FILE, data)

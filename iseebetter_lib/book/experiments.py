@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from iseebetter_lib.book.chapters import read_json, write_json
-from iseebetter_lib.config import ExperimentConfig, preset
+from iseebetter_lib.config import ExperimentConfig, build
 from iseebetter_lib.errors import UserError
 
 RESULT = "book_result.json"  # what chapter 03 leaves in its run_dir for chapters 05/06
@@ -26,7 +26,7 @@ def experiment_config(preset_name: str, out_dir: str | Path, cache_dir: str | Pa
     if weights is not None:
         values["train.loss.weights"] = dict(weights)
     values.update(overrides or {})
-    return preset(preset_name).override(values)
+    return build(preset_name, overrides=values)
 
 
 def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
@@ -40,7 +40,7 @@ def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
                                      f"{d.degradation}"},
         {"setting": "schedule", "value": f"{t.pretrain_steps} pixel ({t.loss.pixel}) + {t.gan_steps} four-fold "
                                          f"steps, batch {t.batch_size}, Adam lr {t.lr:g}"},
-        {"setting": "loss weights", "value": ", ".join(f"{k} {v:g}" for k, v in t.loss.weights.items())},
+        {"setting": "loss weights", "value": ", ".join(f"{k} {v:g}" for k, v in t.loss.weights.as_dict().items())},
         {"setting": "device / precision", "value": f"{t.device} / {t.precision}"},
     ]
 

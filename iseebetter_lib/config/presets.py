@@ -1,5 +1,5 @@
-"""Named presets (`tiny`, `compact`, `reduced`, `full` = the paper) and `load_config`: preset, then a file, then
-dotted overrides, the order CLI flags apply in."""
+"""Named presets (`tiny`, `compact`, `reduced`, `full` = the paper) and `build`, the one way the CLI, the book and
+the notebooks make a configuration: preset, then a file, then dotted overrides, the order CLI flags apply in."""
 
 from __future__ import annotations
 
@@ -73,27 +73,38 @@ def preset(name: str) -> ExperimentConfig:
     return PRESETS[name]().validate()
 
 
-def load_config(path: str | Path | None = None, preset_name: str = "full",
-                overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """Preset, then a YAML/JSON file (nested or dotted keys), then overrides: the order CLI flags apply in."""
+def build(preset_name: str = "full", file: str | Path | None = None,
+          overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
+    """The one way to build a configuration: the preset, then a YAML/JSON file (nested or dotted keys), then dotted
+    overrides (``loss.`` short for ``train.loss.``), each later source winning; validated before it is returned."""
     cfg = preset(preset_name)
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: configuration file not found")
-        text = path.read_text()
-        try:
-            if path.suffix.lower() in (".yml", ".yaml"):
-                import yaml
-
-                values = yaml.safe_load(text) or {}
-            else:
-                values = json.loads(text)
-        except Exception as exc:  # noqa: BLE001 - any parse error becomes one line
-            raise ConfigError(f"{path}: cannot parse configuration ({str(exc).splitlines()[0]})") from None
-        if not isinstance(values, Mapping):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        apply_overrides(cfg, flatten(values))
+    if file is not None:
+        apply_overrides(cfg, flatten(read_config_file(Path(file))))
     if overrides:
         apply_overrides(cfg, overrides)
     return cfg
+
+
+def read_config_file(path: Path) -> Mapping[str, Any]:
+    """The mapping a YAML or JSON configuration file holds; a missing or malformed file is a `ConfigError`."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() in (".yml", ".yaml"):
+            import yaml
+
+            values = yaml.safe_load(text) or {}
+        else:
+            values = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - any parse error becomes one line
+        raise ConfigError(f"{path}: cannot parse configuration ({str(exc).splitlines()[0]})") from None
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return values
+
+
+def load_config(path: str | Path | None = None, preset_name: str = "full",
+                overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
+    """`build` with the file first: ``load_config(path, preset_name, overrides)``."""
+    return build(preset_name, path, overrides)

@@ -1,9 +1,9 @@
-"""The configuration schema: one dataclass per concern, each validating its own fields.
+"""The configuration schema: one dataclass per concern; each field declares its type and range (`rules.py`).
 
-`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` and `TrainConfig` are grouped in an `ExperimentConfig`;
-`InferenceConfig` is what applying a trained generator needs (flow, window rule, precision, tile, device) and is
-saved beside the weights. The override engine (`overrides.py`) and the presets (`presets.py`) build on this module,
-which imports only `iseebetter_lib.errors`.
+`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
+`ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
+tile, device) and is saved beside the weights. The override engine (`overrides.py`) and the presets
+(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`).
 """
 
 from __future__ import annotations
@@ -13,34 +13,31 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
+                                         integer, pair, real, setting, text)
 
-
-class ConfigError(UserError):
-    """A configuration value or key is wrong; the message names it."""
-
+LOSS_TERMS = ("pixel", "perceptual", "adversarial", "tv")  # the four-fold loss, in its usual order
+PRECISIONS = ("fp32", "bf16", "fp16")
+BOUNDARIES = ("copy", "reflect")
+SCALES = (2, 4, 8)
 
 @dataclass
 class ModelConfig:
     """The RBPN generator's arguments (original keyword names); defaults are the paper's configuration."""
 
-    num_channels: int = 3
-    base_filter: int = 256
-    feat: int = 64
-    num_stages: int = 3
-    n_resblock: int = 5
-    nFrames: int = 7
-    scale_factor: int = 4
-    residual: bool = False  # add the bicubic upsampling of the target (off in the original)
-    output_init_scale: float = 1.0  # scales the output conv's Kaiming init; < 1 helps short CPU budgets
+    num_channels: int = setting(3, integer(1, 64))
+    base_filter: int = setting(256, integer(1, 4096))
+    feat: int = setting(64, integer(1, 4096))
+    num_stages: int = setting(3, integer(1, 64))
+    n_resblock: int = setting(5, integer(1, 64))
+    nFrames: int = setting(7, integer(2, 64))
+    scale_factor: int = setting(4, choice(*SCALES))
+    residual: bool = setting(False, flag())  # add the bicubic upsampling of the target (off in the original)
+    # scales the output conv's Kaiming init; < 1 helps short CPU budgets
+    output_init_scale: float = setting(1.0, real(gt=0, le=1e3))
 
-    def validate(self) -> None:
-        _check(self.scale_factor in (2, 4, 8), "model.scale_factor", self.scale_factor, "2, 4 or 8")
-        _check(self.nFrames >= 2, "model.nFrames", self.nFrames, ">= 2")
-        _check(self.num_stages >= 1, "model.num_stages", self.num_stages, ">= 1")
-        _check(self.n_resblock >= 1, "model.n_resblock", self.n_resblock, ">= 1")
-        for name in ("num_channels", "base_filter", "feat"):
-            _check(getattr(self, name) >= 1, f"model.{name}", getattr(self, name), ">= 1")
+    def validate(self, prefix: str = "model") -> None:
+        check_fields(self, prefix)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `iseebetter_lib.models.RBPN`."""
@@ -49,115 +46,125 @@ class ModelConfig:
 
 @dataclass
 class FlowConfig:
-    """Optical-flow parameters; defaults are iSeeBetter's call of `pyflow.coarse2fine_flow`."""
+    """Optical-flow parameters; defaults are iSeeBetter's call of `pyflow.coarse2fine_flow`.
 
-    alpha: float = 0.012
-    ratio: float = 0.75
-    min_width: int = 20
-    n_outer: int = 7
-    n_inner: int = 1
-    n_sor: int = 30
-    col_type: int = 0
-    backend: str = "pyflow"  # "pyflow" (ours) or "dis" (OpenCV DIS, when installed)
+    Ranges are conservative: wide enough for any sensible setting, narrow enough that a value cannot make the
+    solver loop for ever or build a degenerate pyramid.
+    """
 
-    def validate(self) -> None:
-        _check(0.0 < self.ratio < 1.0, "flow.ratio", self.ratio, "in (0, 1)")
-        _check(self.alpha > 0, "flow.alpha", self.alpha, "> 0")
-        for name in ("min_width", "n_outer", "n_inner", "n_sor"):
-            _check(getattr(self, name) >= 1, f"flow.{name}", getattr(self, name), ">= 1")
-        _check(self.col_type in (0, 1), "flow.col_type", self.col_type, "0 (RGB) or 1 (grey)")
-        _check(self.backend in ("pyflow", "dis"), "flow.backend", self.backend, "'pyflow' or 'dis'")
+    alpha: float = setting(0.012, real(gt=0, le=1e3))  # smoothness weight
+    ratio: float = setting(0.75, real(gt=0.05, lt=0.98))  # pyramid downsampling ratio
+    min_width: int = setting(20, integer(1, 4096))  # width of the coarsest level
+    n_outer: int = setting(7, integer(1, 1000))
+    n_inner: int = setting(1, integer(1, 1000))
+    n_sor: int = setting(30, integer(1, 10000))
+    col_type: int = setting(0, choice(0, 1))  # 0 RGB, 1 grey
+    backend: str = setting("pyflow", choice("pyflow", "dis"))  # ours, or OpenCV DIS when installed
+
+    def validate(self, prefix: str = "flow") -> None:
+        check_fields(self, prefix)
 
 
 @dataclass
 class DataConfig:
     """Where training clips come from and how samples are made from them."""
 
-    source: str = "embedded"  # embedded | vimeo90k | folder | video
-    root: str | None = None  # dataset root (None: the embedded sample-video clips)
-    list_file: str | None = None  # Vimeo-90K sep_trainlist.txt style list
-    scale: int = 4
-    nFrames: int = 7
-    patch_size: int = 64  # LR patch side; HR patch is patch_size * scale
-    degradation: str = "BI"  # BI (MATLAB bicubic) or BD (Gaussian blur + subsample)
-    future_frames: bool = True  # neighbours t-3..t+3 (paper) or past only
-    boundary: str = "copy"  # neighbour outside the clip: "copy" the target (original) or "reflect"
-    hflip: bool = True
-    vflip: bool = True
-    rot180: bool = True
-    rot90: bool = False
-    cache_dir: str = ".cache"  # flow cache and prepared datasets
-    num_workers: int = 0
+    source: str = setting("embedded", choice("embedded", "vimeo90k", "folder", "video"))
+    root: str | None = setting(None, text(optional=True))  # dataset root (None: the embedded sample-video clips)
+    list_file: str | None = setting(None, text(optional=True))  # Vimeo-90K sep_trainlist.txt style list
+    scale: int = setting(4, choice(*SCALES))
+    nFrames: int = setting(7, integer(2, 64))
+    patch_size: int = setting(64, integer(8, 4096))  # LR patch side; HR patch is patch_size * scale
+    degradation: str = setting("BI", choice("BI", "BD"))  # MATLAB bicubic, or Gaussian blur + subsample
+    future_frames: bool = setting(True, flag())  # neighbours t-3..t+3 (paper) or past only
+    boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
+    hflip: bool = setting(True, flag())
+    vflip: bool = setting(True, flag())
+    rot180: bool = setting(True, flag())
+    rot90: bool = setting(False, flag())
+    cache_dir: str = setting(".cache", text())  # flow cache and prepared datasets
+    num_workers: int = setting(0, integer(0, 256))
     flow: FlowConfig = field(default_factory=FlowConfig)
 
-    def validate(self) -> None:
-        _check(self.source in ("embedded", "vimeo90k", "folder", "video"), "data.source", self.source,
-               "embedded, vimeo90k, folder or video")
-        _check(self.scale in (2, 4, 8), "data.scale", self.scale, "2, 4 or 8")
-        _check(self.nFrames >= 2, "data.nFrames", self.nFrames, ">= 2")
-        _check(self.patch_size >= 8, "data.patch_size", self.patch_size, ">= 8")
-        _check(self.degradation in ("BI", "BD"), "data.degradation", self.degradation, "BI or BD")
-        _check(self.boundary in ("copy", "reflect"), "data.boundary", self.boundary, "copy or reflect")
-        self.flow.validate()
+    def validate(self, prefix: str = "data") -> None:
+        check_fields(self, prefix)
+
+
+@dataclass
+class LossWeights:
+    """The weight of each term of the four-fold loss (0 switches a term off); defaults are the original code's."""
+
+    pixel: float = setting(1.0, real(ge=0))
+    perceptual: float = setting(6e-3, real(ge=0))
+    adversarial: float = setting(1e-3, real(ge=0))
+    tv: float = setting(2e-8, real(ge=0))
+
+    def validate(self, prefix: str = "loss.weights") -> None:
+        check_fields(self, prefix)
+
+    def as_dict(self) -> dict[str, float]:
+        """``{term: weight}`` in `LOSS_TERMS` order."""
+        return {name: float(getattr(self, name)) for name in LOSS_TERMS}
 
 
 @dataclass
 class LossConfig:
-    """The four-fold loss: which variant of each term and its weight (0 switches a term off)."""
+    """The four-fold loss: which variant of each term and its weight."""
 
-    pixel: str = "mse"  # mse (paper, --APITLoss) or l1 (original default)
-    perceptual: str = "vgg16"  # vgg16 features[:31] (code) or vgg19 (paper figure)
-    adversarial: str = "mean"  # mean: -mean D(SR) (code); log: -log D(SR) (paper)
-    tv: str = "sq"  # sq: squared differences (code); abs: absolute (paper)
-    discriminator: str = "original"  # original: 1 - D(HR) + D(SR); bce
-    imagenet_norm: bool = False  # the original feeds VGG un-normalised inputs
-    weights: dict[str, float] = field(
-        default_factory=lambda: {"pixel": 1.0, "perceptual": 6e-3, "adversarial": 1e-3, "tv": 2e-8})
-    vgg_weights: str | None = None  # path to a torchvision-layout VGG state dict (else $ISEEBETTER_VGG_WEIGHTS/hub)
-    allow_random_vgg: bool = False  # explicit opt-in to random VGG features when no weights exist
+    pixel: str = setting("mse", choice("mse", "l1"))  # mse (paper, --APITLoss) or l1 (original default)
+    perceptual: str = setting("vgg16", choice("vgg16", "vgg19"))  # features[:31] (code) or vgg19 (paper figure)
+    adversarial: str = setting("mean", choice("mean", "log"))  # -mean D(SR) (code) or -log D(SR) (paper)
+    tv: str = setting("sq", choice("sq", "abs"))  # squared differences (code) or absolute (paper)
+    discriminator: str = setting("original", choice("original", "bce"))  # 1 - D(HR) + D(SR), or BCE
+    imagenet_norm: bool = setting(False, flag())  # the original feeds VGG un-normalised inputs
+    weights: LossWeights = field(default_factory=LossWeights)
+    # a torchvision-layout VGG state dict (else $ISEEBETTER_VGG_WEIGHTS/hub)
+    vgg_weights: str | None = setting(None, text(optional=True))
+    allow_random_vgg: bool = setting(False, flag())  # explicit opt-in to random VGG features when no weights exist
 
-    def validate(self) -> None:
-        _check(self.pixel in ("mse", "l1"), "loss.pixel", self.pixel, "mse or l1")
-        _check(self.perceptual in ("vgg16", "vgg19"), "loss.perceptual", self.perceptual, "vgg16 or vgg19")
-        _check(self.adversarial in ("mean", "log"), "loss.adversarial", self.adversarial, "mean or log")
-        _check(self.tv in ("sq", "abs"), "loss.tv", self.tv, "sq or abs")
-        _check(self.discriminator in ("original", "bce"), "loss.discriminator", self.discriminator,
-               "original or bce")
-        unknown = set(self.weights) - {"pixel", "perceptual", "adversarial", "tv"}
-        _check(not unknown, "loss.weights", sorted(unknown), "keys among pixel, perceptual, adversarial, tv")
+    def validate(self, prefix: str = "loss") -> None:
+        check_fields(self, prefix)
 
 
 @dataclass
 class TrainConfig:
     """Optimisation schedule: pixel-loss pre-training, then adversarial fine-tuning with the four-fold loss."""
 
-    seed: int = 123
-    batch_size: int = 2
-    pretrain_steps: int = 0  # generator-only steps with the pixel loss
-    gan_steps: int = 0  # steps of the four-fold loss with D/G alternation
-    lr: float = 1e-4
-    d_lr: float = 1e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    lr_decay_at: float = 0.5  # generator lr / 10 at this fraction of each stage
-    grad_clip: float = 0.0  # 0: off (the original does not clip)
-    checkpoint_every: int = 0  # 0: only at the end
-    log_every: int = 10
-    out_dir: str = "runs/default"
-    init_weights: str | None = None  # start G from these weights (checkpoint or generator file); not on resume
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast on CUDA)
+    seed: int = setting(123, integer(0, 2**63 - 1))
+    batch_size: int = setting(2, integer(1, 1 << 16))
+    pretrain_steps: int = setting(0, integer(0))  # generator-only steps with the pixel loss
+    gan_steps: int = setting(0, integer(0))  # steps of the four-fold loss with D/G alternation
+    lr: float = setting(1e-4, real(gt=0, le=1))
+    d_lr: float = setting(1e-4, real(gt=0, le=1))
+    betas: tuple[float, float] = setting((0.9, 0.999), pair(real(ge=0, lt=1)))
+    eps: float = setting(1e-8, real(gt=0, le=1))
+    lr_decay_at: float = setting(0.5, real(ge=0, le=1))  # generator lr / 10 at this fraction of each stage
+    grad_clip: float = setting(0.0, real(ge=0))  # 0: off (the original does not clip)
+    checkpoint_every: int = setting(0, integer(0))  # 0: only at the end
+    keep_checkpoints: int = setting(3, integer(0))  # newest step checkpoints kept besides last.pt; 0: keep all
+    log_every: int = setting(10, integer(1))
+    out_dir: str = setting("runs/default", text())
+    # start G from these weights (checkpoint or generator file); not on resume
+    init_weights: str | None = setting(None, text(optional=True))
+    device: str = setting("auto", choice("auto", "cpu", "cuda"))
+    precision: str = setting("fp32", choice(*PRECISIONS))  # autocast on CUDA
     loss: LossConfig = field(default_factory=LossConfig)
 
-    def validate(self) -> None:
-        _check(self.batch_size >= 1, "train.batch_size", self.batch_size, ">= 1")
-        _check(self.pretrain_steps >= 0 and self.gan_steps >= 0, "train.pretrain_steps/gan_steps",
-               (self.pretrain_steps, self.gan_steps), ">= 0")
-        _check(self.lr > 0 and self.d_lr > 0, "train.lr", self.lr, "> 0")
-        _check(0.0 <= self.lr_decay_at <= 1.0, "train.lr_decay_at", self.lr_decay_at, "in [0, 1]")
-        _check(self.device in ("auto", "cpu", "cuda"), "train.device", self.device, "auto, cpu or cuda")
-        _check(self.precision in ("fp32", "bf16", "fp16"), "train.precision", self.precision, "fp32, bf16 or fp16")
-        self.loss.validate()
+    def validate(self, prefix: str = "train") -> None:
+        check_fields(self, prefix)
+
+
+def _is_device(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    kind, _, index = value.partition(":")
+    return value in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit())
+
+
+def _is_tile(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value > 0
+    return value is None or value == "auto" or (isinstance(value, str) and value.isdigit() and int(value) > 0)
 
 
 @dataclass
@@ -169,19 +176,15 @@ class InferenceConfig:
     """
 
     flow: FlowConfig = field(default_factory=FlowConfig)
-    future_frames: bool = True  # neighbours t-3..t+3 (paper) or past only
-    boundary: str = "copy"  # neighbour outside the clip: "copy" the target (original) or "reflect"
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (fp16 only on CUDA)
-    tile: str | None = None  # None: whole frame; "auto": from the memory budget; "N": core tile side in LR px
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    future_frames: bool = setting(True, flag())  # neighbours t-3..t+3 (paper) or past only
+    boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
+    precision: str = setting("fp32", choice(*PRECISIONS))  # fp16 only on CUDA
+    # None: whole frame; "auto": from the memory budget; "N": core tile side in LR px
+    tile: str | None = setting(None, Rule(_is_tile, "null, 'auto' or a positive number of LR pixels"))
+    device: str = setting("auto", Rule(_is_device, "auto, cpu, cuda or cuda:N"))
 
-    def validate(self) -> None:
-        self.flow.validate()
-        _check(self.boundary in ("copy", "reflect"), "inference.boundary", self.boundary, "copy or reflect")
-        _check(self.precision in ("fp32", "bf16", "fp16"), "inference.precision", self.precision,
-               "fp32, bf16 or fp16")
-        _check(self.tile is None or self.tile == "auto" or str(self.tile).isdigit(), "inference.tile", self.tile,
-               "None, 'auto' or a number of LR pixels")
+    def validate(self, prefix: str = "inference") -> None:
+        check_fields(self, prefix)
 
 
 @dataclass
@@ -193,12 +196,12 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> "ExperimentConfig":
-        self.model.validate()
-        self.data.validate()
-        self.train.validate()
-        _check(self.model.nFrames == self.data.nFrames, "data.nFrames", self.data.nFrames,
+        self.model.validate("model")
+        self.data.validate("data")
+        self.train.validate("train")
+        check(self.model.nFrames == self.data.nFrames, "data.nFrames", self.data.nFrames,
                f"equal to model.nFrames ({self.model.nFrames})")
-        _check(self.model.scale_factor == self.data.scale, "data.scale", self.data.scale,
+        check(self.model.scale_factor == self.data.scale, "data.scale", self.data.scale,
                f"equal to model.scale_factor ({self.model.scale_factor})")
         return self
 
@@ -222,8 +225,3 @@ class ExperimentConfig:
         from iseebetter_lib.config.overrides import apply_overrides
 
         return apply_overrides(copy.deepcopy(self), overrides)
-
-
-def _check(ok: bool, name: str, value: Any, expected: str) -> None:
-    if not ok:
-        raise ConfigError(f"{name}={value!r} is invalid: expected {expected}")

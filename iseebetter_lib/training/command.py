@@ -16,7 +16,8 @@ The configuration is built in this order, later wins: --preset, --config FILE, -
 below. The default preset is `compact` (a small RBPN with a bicubic residual path that beats bicubic after a few
 minutes on a laptop CPU); `full` is the paper's configuration (needs a GPU and Vimeo-90K).
 
-Outputs in --out: checkpoints/step_XXXXXXX.pt and checkpoints/last.pt (everything needed to resume),
+Outputs in --out: checkpoints/step_XXXXXXX.pt (the newest train.keep_checkpoints of them, default 3; 0 keeps all)
+and checkpoints/last.pt (everything needed to resume),
 generator.pt (weights + model configuration, for `iseebetter upscale/evaluate --weights`), log.csv and
 tensorboard/ scalars. Multi-GPU / multi-node: launch with torchrun, e.g.
   torchrun --nproc-per-node 4 -m iseebetter_lib train --preset full --data-root /data/vimeo_septuplet
@@ -86,22 +87,20 @@ def register(subparsers: Any) -> None:
 
 
 def parse_set(items: list[str]) -> dict[str, str]:
-    """``["a.b=1", ...]`` -> ``{"a.b": "1"}``; ``loss.*`` is short for ``train.loss.*``."""
+    """``["a.b=1", ...]`` -> ``{"a.b": "1"}`` (the configuration expands ``loss.*`` to ``train.loss.*``)."""
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=2e-4")
-        if key.startswith("loss."):
-            key = "train." + key
         out[key] = value.strip()
     return out
 
 
-def build_config(args: argparse.Namespace):
+def build_config(args: argparse.Namespace) -> Any:
     """The `ExperimentConfig` the arguments describe."""
-    from iseebetter_lib.config import load_config
+    from iseebetter_lib.config import build
 
     overrides: dict[str, Any] = parse_set(args.overrides)
     for dest, key in FLAG_KEYS.items():
@@ -110,7 +109,7 @@ def build_config(args: argparse.Namespace):
             overrides[key] = value
     if args.allow_random_vgg:
         overrides["train.loss.allow_random_vgg"] = True
-    return load_config(args.config, args.preset, overrides)
+    return build(args.preset, args.config, overrides)
 
 
 def run(args: argparse.Namespace) -> int:

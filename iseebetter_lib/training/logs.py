@@ -1,18 +1,21 @@
-"""Training logs: a CSV file (appended on resume, never with duplicate steps) and TensorBoard scalars (optional)."""
+"""Training logs: a CSV file (appended on resume, never with duplicate steps), TensorBoard scalars (optional) and
+`TrainingLog`, which feeds both and the progress bar with the mean losses of each logging window."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.io import atomic_write_text
 
-FIELDS = ("step", "stage", "epoch", "loss", "pixel", "perceptual", "adversarial", "tv", "d_loss", "d_hr", "d_sr",
-          "lr", "d_lr", "seconds_per_step", "time")
+FIELDS = ("step", "stage", "epoch", "loss", *LOSS_TERMS, "d_loss", "d_hr", "d_sr", "lr", "d_lr",
+          "seconds_per_step", "time")
 
 
 def _fmt(value: Any) -> str:
@@ -107,3 +110,55 @@ class TensorBoardLog:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+class TrainingLog:
+    """log.csv, TensorBoard and the progress bar of one run: a row per `log_every` steps (and at each stage's end),
+    each the mean of the step losses since the previous row (and over processes under DDP)."""
+
+    def __init__(self, out_dir: Path, total: int, log_every: int, start_step: int, batches_per_epoch: int,
+                 world_size: int = 1, is_main: bool = True, progress: bool = True, device: Any = None) -> None:
+        from tqdm.auto import tqdm
+
+        self.log_every, self.batches_per_epoch = log_every, batches_per_epoch
+        self.world_size, self.device = world_size, device
+        self.csv = CsvLog(out_dir / "log.csv", start_step=start_step, enabled=is_main)
+        self.tensorboard = TensorBoardLog(out_dir / "tensorboard", start_step=start_step, enabled=is_main)
+        self.bar = tqdm(total=total, initial=start_step, disable=not (progress and is_main), unit="step",
+                        dynamic_ncols=True)
+        self.history: list[dict[str, Any]] = []
+        self.pending: list[dict[str, float]] = []
+        self.window_start = time.perf_counter()
+
+    def record(self, step: int, stage: str, terms: dict[str, float], lr: float, d_lr: float,
+               boundary: bool = False) -> None:
+        """Step `step` (1-based, just completed) gave `terms`; write a row if a window ends here."""
+        self.pending.append(terms)
+        if step % self.log_every == 0 or boundary:
+            now = time.perf_counter()
+            row = {"step": step, "stage": stage, "epoch": (step - 1) // self.batches_per_epoch,
+                   **mean_rows(self.pending, self.world_size, self.device), "lr": lr,
+                   "d_lr": d_lr if stage == "gan" else None, "seconds_per_step": (now - self.window_start) / len(self.pending), "time": time.time()}
+            self.pending, self.window_start = [], now
+            self.history.append(row)
+            self.csv.write(row)
+            self.tensorboard.write(row)
+            self.bar.set_postfix_str(f"{stage} loss {row['loss']:.4g} {row['seconds_per_step']:.2f}s/step")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+        self.tensorboard.close()
+
+
+def mean_rows(rows: list[dict[str, float]], world_size: int = 1, device: Any = None) -> dict[str, float]:
+    """Mean of each loss over `rows`, and over the `world_size` processes of the running process group."""
+    import torch
+
+    keys = sorted({k for r in rows for k in r})
+    values = torch.tensor([sum(r.get(k, 0.0) for r in rows) / len(rows) for k in keys], dtype=torch.float64)
+    if world_size > 1:
+        values = values.to(device)
+        torch.distributed.all_reduce(values)
+        values = values.cpu() / world_size
+    return dict(zip(keys, values.tolist()))

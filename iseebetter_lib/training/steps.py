@@ -7,13 +7,14 @@ error), and every loss is a mean over the batch (not a sum divided by a constant
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from iseebetter_lib.losses import PixelLoss
+from iseebetter_lib.precision import autocast
 
 
 @dataclass
@@ -25,11 +26,11 @@ class Nets:
     d_plain: nn.Module
     g_opt: torch.optim.Optimizer
     d_opt: torch.optim.Optimizer
-    pixel: str = "mse"
+    pixel_loss: Callable[..., torch.Tensor] = field(default_factory=PixelLoss)  # pre-training: (sr, hr) -> loss
     g_loss: Callable[..., Any] | None = None  # GeneratorLoss: (sr, hr, d_sr) -> (total, terms)
     d_loss: Callable[..., Any] | None = None  # DiscriminatorLoss: (d_hr, d_sr) -> total
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    autocast_dtype: torch.dtype | None = None  # bf16/fp16 on CUDA, None: fp32
+    precision: str = "fp32"  # autocast precision (bf16/fp16 on CUDA)
     g_scaler: Any = None  # torch.amp.GradScaler for fp16
     d_scaler: Any = None
     grad_clip: float = 0.0
@@ -37,17 +38,6 @@ class Nets:
 
 def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
-
-
-def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str = "mse") -> torch.Tensor:
-    """Mean over every pixel of the batch: MSE (paper) or L1 (original default)."""
-    return F.mse_loss(sr, hr) if kind == "mse" else F.l1_loss(sr, hr)
-
-
-def _autocast(nets: Nets) -> contextlib.AbstractContextManager:
-    if nets.autocast_dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=nets.device.type, dtype=nets.autocast_dtype)
 
 
 def _optimise(loss: torch.Tensor, opt: torch.optim.Optimizer, params: list[torch.Tensor], scaler: Any,
@@ -72,13 +62,13 @@ def _forward(nets: Nets, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 def pretrain_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Generator only, pixel loss (LossConfig.pixel)."""
+    """Generator only, on `nets.pixel_loss` (the unweighted `losses.PixelLoss` of LossConfig.pixel)."""
     nets.generator.train()
     batch = to_device(batch, nets.device)
     nets.g_opt.zero_grad(set_to_none=True)
-    with _autocast(nets):
+    with autocast(nets.device, nets.precision):
         sr = _forward(nets, batch)
-        loss = pixel_loss(sr.float(), batch["hr"], nets.pixel)
+        loss = nets.pixel_loss(sr.float(), batch["hr"])
     _optimise(loss, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
     value = float(loss.detach())
     return {"loss": value, "pixel": value}
@@ -91,7 +81,7 @@ def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
     nets.discriminator.train()
     batch = to_device(batch, nets.device)
     hr = batch["hr"]
-    with _autocast(nets):
+    with autocast(nets.device, nets.precision):
         sr = _forward(nets, batch)
 
     # 1. Discriminator: real HR vs the generator's output, cut from the generator's graph.
@@ -99,7 +89,7 @@ def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
     for p in d_params:
         p.requires_grad_(True)
     nets.d_opt.zero_grad(set_to_none=True)
-    with _autocast(nets):
+    with autocast(nets.device, nets.precision):
         d_hr = nets.discriminator(hr).float()
         d_sr = nets.discriminator(sr.detach()).float()
         d_total = nets.d_loss(d_hr, d_sr)
@@ -110,7 +100,7 @@ def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
     for p in d_params:
         p.requires_grad_(False)
     nets.g_opt.zero_grad(set_to_none=True)
-    with _autocast(nets):
+    with autocast(nets.device, nets.precision):
         d_sr_fresh = nets.d_plain(sr).float()
         g_total, terms = nets.g_loss(sr.float(), hr, d_sr_fresh)
     _optimise(g_total, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
