@@ -35,7 +35,8 @@ html: $(STAMP)
 # (also installed into the environment's etc/jupyter by pip); JUPYTER_CONFIG_PATH covers an older install.
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter $(BIN)/jupyter lab --notebook-dir=$(CURDIR) \
-		--MultiKernelManager.default_kernel_name=python3 notebooks/00_overview.py
+		--MultiKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root) \
+		notebooks/00_overview.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15 -q
