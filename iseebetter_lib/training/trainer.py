@@ -26,7 +26,7 @@ from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.training import distributed as D
-from iseebetter_lib.training.logs import CsvLog, TensorBoardLog
+from iseebetter_lib.training.logs import CsvLog, TensorBoardLog, checkpoint_step
 from iseebetter_lib.training.steps import Nets, gan_step, pretrain_step
 
 
@@ -283,7 +283,8 @@ def _train(cfg: ExperimentConfig, device: torch.device, info: D.DistInfo, autoca
 
     log_csv = out_dir / "log.csv"
     csv_log = CsvLog(log_csv, start_step=run.step, enabled=info.is_main)
-    tb_log = TensorBoardLog(out_dir / "tensorboard", start_step=run.step, enabled=info.is_main)
+    tb_log = TensorBoardLog(out_dir / "tensorboard", start_step=run.step, enabled=info.is_main,
+                            step_offset=checkpoint_step(t.init_weights) if info.is_main else 0)
     history: list[dict[str, Any]] = []
     pending: list[dict[str, float]] = []
     saved_step = run.step if resume_from is not None else -1  # step of the newest checkpoint on disk
