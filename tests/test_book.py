@@ -335,3 +335,15 @@ def test_time_limit_interrupts_a_cell_with_a_clear_message(tmp_path):
     with pytest.raises(UserError, match="a_first") as info:
         run_book("smoke", only="a_first", root=root, progress=False, log=lambda m: None)
     assert "time limit" in str(info.value) or "Timeout" in str(info.value)
+
+
+def test_ablation_comparison_splits_into_readable_tables():
+    from iseebetter_lib.book.ablation import COLUMNS, TABLES, ablation_tables
+
+    row = {key: i for i, key in enumerate(COLUMNS)}
+    tables = ablation_tables([row, {**row, "variant": "tv"}])
+    assert all(len(t[0]) <= 7 and len(t) == 2 for t in tables.values())
+    covered = {key for columns in TABLES.values() for _, key in columns}
+    assert covered == set(COLUMNS)  # every column of the comparison appears in one of the parts
+    assert tables["Vid4 quality (Y channel)"][1] == {"variant": "tv", "PSNR (dB)": 7, "SSIM": 8,
+                                                     "torch bicubic PSNR (dB)": 9, "gain over bicubic (dB)": 10}
