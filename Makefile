@@ -18,11 +18,14 @@ smoke: book html
 setup: $(STAMP)
 
 # torch's CPU wheel first: a bare `torch` requirement could pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml setup.py constraints.txt $(wildcard pyflow/*.pyx pyflow/*.pxd pyflow/*.pxi)
+$(STAMP): pyproject.toml setup.py constraints.txt jupyter/labconfig/default_setting_overrides.d/iseebetter.json $(wildcard pyflow/*.pyx pyflow/*.pxd pyflow/*.pxi)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(PIN) $(TORCH)
 	$(BIN)/python -m pip install --quiet $(PIN) -e ".[book,test]"
+	# an editable install skips pyproject's data-files: put the JupyterLab setting into the environment here
+	install -D -m 644 jupyter/labconfig/default_setting_overrides.d/iseebetter.json \
+		$(VENV)/etc/jupyter/labconfig/default_setting_overrides.d/iseebetter.json
 	touch $@
 
 book: $(STAMP)
@@ -31,8 +34,8 @@ book: $(STAMP)
 html: $(STAMP)
 	$(BIN)/iseebetter book build --profile $(PROFILE)
 
-# JupyterLab's setting that opens .py files with the Jupytext Notebook viewer ships in jupyter/labconfig
-# (also installed into the environment's etc/jupyter by pip); JUPYTER_CONFIG_PATH covers an older install.
+# JupyterLab's setting that opens .py files with the Jupytext Notebook viewer ships in jupyter/labconfig and is
+# installed into the environment's etc/jupyter; JUPYTER_CONFIG_PATH also covers an environment set up without it.
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter $(BIN)/jupyter lab --notebook-dir=$(CURDIR) \
 		--MultiKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root) \
