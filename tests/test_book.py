@@ -187,10 +187,10 @@ def test_book_config_and_toc_generation(tmp_path):
     book = prepare_book("smoke", root=root)
     assert {p.name for p in book.iterdir()} >= {"_config.yml", "_toc.yml", "intro.md", "notebooks", "variants"}
     variants = (book / "variants" / "b_second.md").read_text()
-    assert "rate=2" in variants and "{doc}`notebooks/b_second__fast`" in variants
+    assert "rate=2" in variants and "{doc}`/notebooks/b_second__fast`" in variants
     intro = (book / "intro.md").read_text()
     for name in ("a_first", "b_second__slow", "b_second__fast"):
-        assert f"{{doc}}`notebooks/{name}`" in intro  # linked, under the page's own title
+        assert f"{{doc}}`/notebooks/{name}`" in intro  # linked, under the page's own title
     assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
     assert not config["sphinx"]["config"]["mathjax_path"].startswith("http")
 

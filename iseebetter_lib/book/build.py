@@ -70,7 +70,7 @@ def _intro(spec: BookSpec, profile: str, runs: list[ChapterRun], timings: dict[s
              f"(`iseebetter book run --profile {profile}`).", "", "| chapter | seconds |", "|---|--:|"]
     for run in runs:
         secs = timings.get(run.output_name)
-        lines.append(f"| {{doc}}`notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
+        lines.append(f"| {{doc}}`/notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
     total = sum(timings.get(r.output_name, 0.0) for r in runs)
     lines += ["", f"Total execution time: {total:.0f} s.", ""]
     return "\n".join(lines)
@@ -87,7 +87,7 @@ def _variants_page(title: str, runs: list[ChapterRun]) -> str:
                       if k != "variant" and any(o.parameters.get(k) != r.parameters.get(k) for o in runs)})
     for run in runs:
         params = ", ".join(f"`{k}={run.parameters.get(k)!r}`" for k in varying)
-        lines.append(f"- {{doc}}`notebooks/{run.output_name}`: {params}")
+        lines.append(f"- {{doc}}`/notebooks/{run.output_name}`: {params}")
     return "\n".join(lines) + "\n"
 
 
