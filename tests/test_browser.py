@@ -36,13 +36,15 @@ def test_the_checker_passes_a_clean_site_and_reports_each_kind_of_problem(tmp_pa
     write_site(bad, {"a.html": ("Same", "<img src='missing.png'>"),
                      "b.html": ("Same", "<script src='https://cdn.example.org/mathjax.js'></script>"),
                      "c.html": ("C", "<p>the loss $\\alpha + \\beta$ and \\(x\\)</p>"),
-                     "d.html": ("D", "<script>notDefinedAnywhere()</script>")})
+                     "d.html": ("D", "<script>notDefinedAnywhere()</script>"),
+                     "e.html": ("E", "<p>$\\mathcal{L}_G = \\alpha</p><ul><li>\\delta\\,TV$</li></ul>")})
     problems = check_site(bad)
     text = "\n".join(problems)
     assert "a.html: broken image" in text and "a.html: failed request" in text and "missing.png" in text
     assert "b.html: external request https://cdn.example.org/mathjax.js" in text
     assert "b.html: same title as a.html" in text
     assert "c.html: raw TeX" in text and "d.html: JavaScript error" in text and "notDefinedAnywhere" in text
+    assert "e.html: raw TeX" in text  # a formula torn apart by a Markdown list
     assert not any(p.startswith("c.html: JavaScript") for p in problems)
 
 

@@ -25,8 +25,10 @@ from iseebetter_lib.errors import UserError
 SCREENSHOTS = {"index.html": "index.png", "notebooks/05_vid4.html": "05_vid4.png"}
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 BROWSER_OWN = ("/favicon.ico",)  # asked for by the browser itself when a page names no icon
-# visible text outside code and rendered maths: `$...$` on one line, \( \) or \[ \] delimiters, or $$
-RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$\n]*?\\[A-Za-z]+[^$\n]*\$|\$[^$\s]{1,3}\$")
+# in visible text outside code and rendered maths: $$, \( \) \[ \] delimiters, a `$` beside a TeX command (also
+# the halves of a formula torn apart by Markdown), a short `$x$`, or a common TeX command
+RAW_TEX = re.compile(r"\$\$|\\[()\[\]]|\$\s*\\[A-Za-z]|\\[A-Za-z]+(\{[^}\n]*\})?\s*\$|\$[^$\s]{1,3}\$"
+                     r"|\\(mathcal|mathrm|mathbf|frac|sqrt|alpha|beta|gamma|delta|phi|sigma|cdot|times|log|sum)\b")
 VISIBLE_TEXT = """(() => {
   const body = document.querySelector('main') || document.body;
   const copy = body.cloneNode(true);
@@ -69,7 +71,10 @@ def page_problems(visit: PageVisit, base: str, broken_images: list[str], text: s
     problems += [f"failed request {f}" for f in visit.failed if not f.split(" ")[0].endswith(BROWSER_OWN)]
     problems += [f"JavaScript error: {e}" for e in visit.js_errors]
     problems += [f"broken image {src}" for src in broken_images]
-    problems += [f"raw TeX in the text: {m.group(0)[:60]!r}" for m in RAW_TEX.finditer(text)]
+    tex = list(RAW_TEX.finditer(text))
+    if tex:
+        at = tex[0].start()
+        problems.append(f"raw TeX in the text ({len(tex)} place(s)), first: {text[max(at - 20, 0):at + 40]!r}")
     return problems
 
 
