@@ -76,7 +76,8 @@ print(plots.module_tree(paper, depth=2))
 # ## The four loss terms
 #
 # $$
-# \mathcal{L}_G = \alpha\,\mathrm{MSE}(SR, HR) + \gamma\,\|\phi(SR) - \phi(HR)\|^2 - \beta \log D(SR) + \delta\,\mathrm{TV}(SR)
+# \mathcal{L}_G = \alpha\,\mathrm{MSE}(SR, HR) + \gamma\,\|\phi(SR) - \phi(HR)\|^2 - \beta \log D(SR) +
+#   \delta\,\mathrm{TV}(SR)
 # $$
 #
 # with $\phi$ VGG features. The paper prints no weights; the original code uses

@@ -227,7 +227,8 @@ def test_book_pages_have_their_own_titles_and_no_machine_paths(tmp_path):
         assert 'out = "_build/smoke/a.json"' in nb.cells[1].source
         assert 'data = "{shared}/data/x"' in nb.cells[1].source
         assert nb.cells[2].outputs[0]["text"] == "_build/smoke/a.json\n"
-    assert titles == {"a_first": "# Fake chapter", "b_second__slow": "# Second: slow", "b_second__fast": "# Second: fast"}
+    assert titles == {"a_first": "# Fake chapter", "b_second__slow": "# Second: slow",
+                      "b_second__fast": "# Second: fast"}
     assert (executed / "a_first.ipynb").read_text().count(str(root.resolve())) == 2  # the executed one is untouched
     only = prepare_book("smoke", root=root, only="a_first")
     assert sorted(p.name for p in (only / "notebooks").iterdir()) == ["a_first.ipynb"]

@@ -101,7 +101,8 @@ def check_site(html: Path, screenshots: Path | None = None, browser: Chromium | 
 def main(argv: list[str] | None = None) -> int:
     from iseebetter_lib.book.runner import repo_root
 
-    parser = argparse.ArgumentParser(prog="python -m iseebetter_lib.book.check_html", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m iseebetter_lib.book.check_html",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="smoke", help="the built book's profile (default: smoke)")
     parser.add_argument("--html", default=None, help="folder of the built site (default: the profile's book)")
     args = parser.parse_args(argv)
