@@ -26,15 +26,14 @@ ablation_dir = "../_build/smoke/runs/ablation"
 variants = ["pixel", "perceptual", "adversarial", "tv", "all_four"]
 
 # %%
-from iseebetter_lib.book.ablation import ablation_figure, ablation_tables, collect_ablation, term_ratios
+from iseebetter_lib.book.ablation import ablation_figure, ablation_markdown, collect_ablation, term_ratios
 from iseebetter_lib.book.chapters import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
 
 CHAPTER = "04b_ablation_compare"
 rows = collect_ablation(ablation_dir, variants)
 assert len(rows) == len(variants)
-for title, table in ablation_tables(rows).items():
-    show_md(f"**{title}**\n\n" + md_table(table, floatfmt=".5g"))
+show_md(ablation_markdown(rows))
 
 # %% [markdown]
 # The final-loss columns are the *weighted* terms of the last GAN-stage steps: with the original code's

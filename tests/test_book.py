@@ -339,7 +339,7 @@ def test_time_limit_interrupts_a_cell_with_a_clear_message(tmp_path):
 
 
 def test_ablation_comparison_splits_into_readable_tables():
-    from iseebetter_lib.book.ablation import COLUMNS, TABLES, ablation_tables
+    from iseebetter_lib.book.ablation import COLUMNS, TABLES, ablation_markdown, ablation_tables
 
     row = {key: i for i, key in enumerate(COLUMNS)}
     tables = ablation_tables([row, {**row, "variant": "tv"}])
@@ -348,3 +348,5 @@ def test_ablation_comparison_splits_into_readable_tables():
     assert covered == set(COLUMNS)  # every column of the comparison appears in one of the parts
     assert tables["Vid4 quality (Y channel)"][1] == {"variant": "tv", "PSNR (dB)": 7, "SSIM": 8,
                                                      "torch bicubic PSNR (dB)": 9, "gain over bicubic (dB)": 10}
+    text = ablation_markdown([row])
+    assert text.count("| variant |") == len(TABLES) and "**Vid4 quality (Y channel)**" in text

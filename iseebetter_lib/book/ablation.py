@@ -74,6 +74,14 @@ def ablation_tables(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[st
             for title, columns in TABLES.items()}
 
 
+def ablation_markdown(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".5g") -> str:
+    """The comparison as Markdown: one titled table per part of `TABLES`."""
+    from iseebetter_lib.book.chapters import md_table
+
+    return "\n\n".join(f"**{title}**\n\n{md_table(table, floatfmt=floatfmt)}"
+                         for title, table in ablation_tables(rows).items())
+
+
 def ablation_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
     """Left: Vid4 PSNR-Y per variant against the shared torch-bicubic base; right: final GAN-stage G loss."""
     names = [r["variant"] for r in rows]
