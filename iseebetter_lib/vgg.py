@@ -99,6 +99,10 @@ def _find_weights(kind: str, path: str | os.PathLike | None) -> Path | None:
     return hub if hub.is_file() else None
 
 
+class RandomVGGWarning(UserWarning):
+    """Perceptual-loss features are random (no ImageNet weights, explicit opt-in)."""
+
+
 def load_vgg_features(kind: str = "vgg16", path: str | os.PathLike | None = None,
                       allow_random: bool = False) -> VGGFeatures:
     """Frozen VGG features with ImageNet weights from `path`, else ``$ISEEBETTER_VGG_WEIGHTS``, else torch hub's
@@ -112,7 +116,7 @@ def load_vgg_features(kind: str = "vgg16", path: str | os.PathLike | None = None
             raise UserError(f"{kind} weights not found: pass a path (loss.vgg_weights), set ${ENV_VAR}, or put "
                             f"torchvision's {HUB_FILES[kind]} at {hub}")
         warnings.warn(f"no {kind} weights found ({HUB_FILES[kind]}): perceptual-loss features are RANDOM",
-                      stacklevel=2)
+                      RandomVGGWarning, stacklevel=2)
         return model
     try:
         sd = torch.load(found, map_location="cpu", weights_only=True)

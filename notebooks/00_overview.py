@@ -75,8 +75,12 @@ print(plots.module_tree(paper, depth=2))
 # %% [markdown]
 # ## The four loss terms
 #
-# $\mathcal{L}_G = \alpha\,\mathrm{MSE}(SR, HR) + \gamma\,\|\phi(SR) - \phi(HR)\|^2 - \beta \log D(SR)
-# + \delta\,\mathrm{TV}(SR)$, with $\phi$ VGG features. The paper prints no weights; the original code uses
+# $$
+# \mathcal{L}_G = \alpha\,\mathrm{MSE}(SR, HR) + \gamma\,\|\phi(SR) - \phi(HR)\|^2 - \beta \log D(SR) +
+#   \delta\,\mathrm{TV}(SR)
+# $$
+#
+# with $\phi$ VGG features. The paper prints no weights; the original code uses
 # $\alpha = 1$, $\gamma = 0.006$ (VGG-16), $\beta = 0.001$ (with $-D(SR)$), $\delta = 2\cdot10^{-8}$ (squared TV).
 # Below: each weighted term for a bicubic reconstruction of a real 96x96 crop, and for the ground truth itself
 # (the adversarial term comes from an *untrained* discriminator: it only shows its scale).

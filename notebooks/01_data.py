@@ -30,7 +30,8 @@ preset_name = "compact"
 import numpy as np
 
 from iseebetter_lib.book import datachapter, plots, widgets
-from iseebetter_lib.book.chapters import downscaling_comparison, md_table, sample_video_paths, show_md
+from iseebetter_lib.book.chapters import (downscaling_comparison, md_table, sample_frames, sample_video_paths,
+                                          show_md)
 from iseebetter_lib.book.figures import save_figure
 
 CHAPTER = "01_data"
@@ -94,5 +95,5 @@ show_md(datachapter.bd_check(vid4_root))
 show_md(md_table(datachapter.vid4_rows(vid4_root)))
 
 # %%
-if interactive:
-    widgets.show(widgets.frame_compare({k: v[None] for k, v in lrs.items()}))
+if interactive:  # a real sequence: 24 frames of `bikes`, HR beside its BI and BD versions
+    widgets.show(widgets.degradation_player(sample_frames("bikes", 24, crop=(60, 200, 96, 128))))

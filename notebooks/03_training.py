@@ -57,4 +57,5 @@ print(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s -> {summa
 save_figure(plots.loss_curves(summary["history"], title=f"{preset_name}: training losses"), CHAPTER,
             "loss_curves", profile)
 last = summary["history"][-1]
-show_md(md_table([{k: v for k, v in last.items() if isinstance(v, (int, float)) and k != "time"}], floatfmt=".4g"))
+show_md(md_table([{"last logged step": k, "value": v} for k, v in last.items()
+                  if isinstance(v, (int, float)) and k != "time"], floatfmt=".4g"))

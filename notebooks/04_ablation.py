@@ -45,7 +45,7 @@ import torch
 from iseebetter_lib.book import plots
 from iseebetter_lib.book.chapters import md_table, show_md, vgg_status
 from iseebetter_lib.book.experiments import describe, experiment_config, run_training, trained_checkpoint
-from iseebetter_lib.book.ablation import score_variant
+from iseebetter_lib.book.ablation import ablation_markdown, score_variant
 from iseebetter_lib.book.figures import save_figure
 
 torch.manual_seed(seed)
@@ -69,4 +69,4 @@ save_figure(plots.loss_curves(summary["history"], title=f"ablation {variant}"), 
 
 # %%
 result = score_variant(variant, weights, summary, out_dir, eval_frames=eval_frames)
-show_md(md_table([result["row"]], floatfmt=".5g"))
+show_md(ablation_markdown([result["row"]]))

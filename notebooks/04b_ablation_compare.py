@@ -26,17 +26,17 @@ ablation_dir = "../_build/smoke/runs/ablation"
 variants = ["pixel", "perceptual", "adversarial", "tv", "all_four"]
 
 # %%
-from iseebetter_lib.book.ablation import ablation_figure, collect_ablation, term_ratios
+from iseebetter_lib.book.ablation import ablation_figure, ablation_markdown, collect_ablation, term_ratios
 from iseebetter_lib.book.chapters import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
 
 CHAPTER = "04b_ablation_compare"
 rows = collect_ablation(ablation_dir, variants)
-show_md(md_table(rows, floatfmt=".5g"))
 assert len(rows) == len(variants)
+show_md(ablation_markdown(rows))
 
 # %% [markdown]
-# The `final <term>` columns are the *weighted* terms of the last GAN-stage steps: with the original code's
+# The final-loss columns are the *weighted* terms of the last GAN-stage steps: with the original code's
 # weights they show how much each term can move the generator compared with the pixel term.
 
 # %%

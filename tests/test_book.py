@@ -184,10 +184,66 @@ def test_book_config_and_toc_generation(tmp_path):
     executed = root / "_build" / "smoke" / "notebooks"
     executed.mkdir(parents=True)
     for name in ("a_first", "b_second__slow", "b_second__fast"):
-        (executed / f"{name}.ipynb").write_text("{}")
+        write_executed(executed / f"{name}.ipynb", root)
     book = prepare_book("smoke", root=root)
     assert {p.name for p in book.iterdir()} >= {"_config.yml", "_toc.yml", "intro.md", "notebooks", "variants"}
-    assert "rate=2" in (book / "variants" / "b_second.md").read_text()
+    variants = (book / "variants" / "b_second.md").read_text()
+    assert "rate=2" in variants and "{doc}`/notebooks/b_second__fast`" in variants
+    intro = (book / "intro.md").read_text()
+    for name in ("a_first", "b_second__slow", "b_second__fast"):
+        assert f"{{doc}}`/notebooks/{name}`" in intro  # linked, under the page's own title
+    assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
+    assert not config["sphinx"]["config"]["mathjax_path"].startswith("http")
+
+
+def write_executed(path: Path, root: Path) -> None:
+    """A notebook as papermill leaves it: a heading, an injected parameters cell and an output with paths."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell(f'# Parameters\nout = "{root.resolve()}/_build/smoke/a.json"\n'
+                                         f'data = "{(root.parent / "shared").resolve()}/data/x"\n')
+    injected.metadata["tags"] = ["injected-parameters"]
+    shown = nbformat.v4.new_code_cell("print(out)")
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{root.resolve()}/_build/smoke/a.json\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Fake chapter\n\ntext"), injected, shown]
+    nbformat.write(nb, str(path))
+
+
+def test_book_pages_have_their_own_titles_and_no_machine_paths(tmp_path):
+    import nbformat
+
+    root = make_book(tmp_path)
+    executed = root / "_build" / "smoke" / "notebooks"
+    executed.mkdir(parents=True)
+    for name in ("a_first", "b_second__slow", "b_second__fast"):
+        write_executed(executed / f"{name}.ipynb", root)
+    book = prepare_book("smoke", root=root)
+    titles = {}
+    for name in ("a_first", "b_second__slow", "b_second__fast"):
+        page = (book / "notebooks" / f"{name}.ipynb").read_text()
+        assert str(root.resolve()) not in page and str(root.parent.resolve() / "shared") not in page
+        nb = nbformat.reads(page, as_version=4)
+        titles[name] = nb.cells[0].source.splitlines()[0]
+        assert 'out = "_build/smoke/a.json"' in nb.cells[1].source
+        assert 'data = "{shared}/data/x"' in nb.cells[1].source
+        assert nb.cells[2].outputs[0]["text"] == "_build/smoke/a.json\n"
+    assert titles == {"a_first": "# Fake chapter", "b_second__slow": "# Second: slow",
+                      "b_second__fast": "# Second: fast"}
+    assert (executed / "a_first.ipynb").read_text().count(str(root.resolve())) == 2  # the executed one is untouched
+    only = prepare_book("smoke", root=root, only="a_first")
+    assert sorted(p.name for p in (only / "notebooks").iterdir()) == ["a_first.ipynb"]
+
+
+def test_numbers_in_book_yml_stay_numbers(tmp_path):
+    """YAML 1.1 (PyYAML) reads `2e-4` as a string; the book reads it as YAML 1.2 does: a float."""
+    root = make_book(tmp_path, book=BOOK.replace("slow: {rate: 0.1}", "slow: {rate: 2e-4, out: '2e-4'}"))
+    slow = load_book(root=root).plan("smoke", only="b_second")[0]
+    assert slow.parameters["rate"] == 2e-4 and isinstance(slow.parameters["rate"], float)
+    assert slow.parameters["out"] == "2e-4"  # quoted: still a string
+    real = load_book(root=Path(__file__).resolve().parents[1])
+    ablation = real.plan("smoke", only="04_ablation")[0]
+    assert all(not isinstance(v, str) for v in ablation.parameters["overrides"].values())
 
 
 def test_figures_are_byte_identical_and_placed_by_profile(tmp_path):
@@ -264,6 +320,13 @@ def test_widgets_build_without_a_frontend():
     flow = np.zeros((2, 8, 12), np.float32)
     overlay = widgets.flow_overlay(video[0], flow, lambda f, m: np.full(f.shape[1:] + (3,), 255, np.uint8))
     assert bytes(overlay.children[1].value)[:4] == b"\x89PNG"
+    from iseebetter_lib.book.chapters import sample_frames
+
+    player = widgets.degradation_player(sample_frames("bikes", 5, crop=(60, 200, 32, 48)))
+    assert player.children[0].max == 4  # a real sequence: one slider position per frame
+    assert [c.children[0].value for c in player.children[1].children] == ["HR", "BI x4", "BD x4"]
+    player.children[0].value = 4
+    assert bytes(player.children[1].children[2].children[1].value)[:4] == b"\x89PNG"
 
 
 @pytest.mark.slow
@@ -275,3 +338,17 @@ def test_time_limit_interrupts_a_cell_with_a_clear_message(tmp_path):
     with pytest.raises(UserError, match="a_first") as info:
         run_book("smoke", only="a_first", root=root, progress=False, log=lambda m: None)
     assert "time limit" in str(info.value) or "Timeout" in str(info.value)
+
+
+def test_ablation_comparison_splits_into_readable_tables():
+    from iseebetter_lib.book.ablation import COLUMNS, TABLES, ablation_markdown, ablation_tables
+
+    row = {key: i for i, key in enumerate(COLUMNS)}
+    tables = ablation_tables([row, {**row, "variant": "tv"}])
+    assert all(len(t[0]) <= 7 and len(t) == 2 for t in tables.values())
+    covered = {key for columns in TABLES.values() for _, key in columns}
+    assert covered == set(COLUMNS)  # every column of the comparison appears in one of the parts
+    assert tables["Vid4 quality (Y channel)"][1] == {"variant": "tv", "PSNR (dB)": 7, "SSIM": 8,
+                                                     "torch bicubic PSNR (dB)": 9, "gain over bicubic (dB)": 10}
+    text = ablation_markdown([row])
+    assert text.count("| variant |") == len(TABLES) and "**Vid4 quality (Y channel)**" in text

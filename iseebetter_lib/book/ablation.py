@@ -54,6 +54,35 @@ def collect_ablation(ablation_dir: str | Path, variants: Sequence[str]) -> list[
     return rows
 
 
+# the comparison in readable parts (<= 7 columns each), units in the headers: title -> (header, row key) pairs
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "Loss weights and training": (("variant", "variant"), ("pixel", "w_pixel"), ("perceptual", "w_perceptual"),
+                                  ("adversarial", "w_adversarial"), ("tv", "w_tv"), ("steps", "steps"),
+                                  ("training (s)", "train s")),
+    "Vid4 quality (Y channel)": (("variant", "variant"), ("PSNR (dB)", "PSNR-Y"), ("SSIM", "SSIM-Y"),
+                                 ("torch bicubic PSNR (dB)", "torch-bicubic PSNR-Y"),
+                                 ("gain over bicubic (dB)", "gain over base (dB)")),
+    "Final losses (weighted terms, last GAN-stage logging window)": (
+        ("variant", "variant"), ("pretrain loss", "final pretrain loss"), ("GAN G loss", "final GAN G loss"),
+        ("pixel", "final pixel"), ("perceptual", "final perceptual"), ("adversarial", "final adversarial"),
+        ("tv", "final tv")),
+}
+
+
+def ablation_tables(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The comparison rows split into the tables of `TABLES` (title -> rows with readable, unit-bearing headers)."""
+    return {title: [{header: r.get(key) for header, key in columns} for r in rows]
+            for title, columns in TABLES.items()}
+
+
+def ablation_markdown(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".5g") -> str:
+    """The comparison as Markdown: one titled table per part of `TABLES`."""
+    from iseebetter_lib.book.chapters import md_table
+
+    return "\n\n".join(f"**{title}**\n\n{md_table(table, floatfmt=floatfmt)}"
+                         for title, table in ablation_tables(rows).items())
+
+
 def ablation_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
     """Left: Vid4 PSNR-Y per variant against the shared torch-bicubic base; right: final GAN-stage G loss."""
     names = [r["variant"] for r in rows]

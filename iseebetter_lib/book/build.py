@@ -1,7 +1,8 @@
 """HTML book of the executed notebooks with Jupyter Book 1: `_build/<profile>/book/` -> `.../book/_build/html`.
 
 The config and table of contents are generated from book.yml (notebooks are never re-executed: execute_notebooks
-off; only files in the toc are built); the build runs with warnings as errors.
+off; only files in the toc are built); the build runs with warnings as errors. The site reads offline: MathJax is
+served from it (sphinx-mathjax-offline) and no widget or thebe script is fetched from a CDN.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from iseebetter_lib.book.spec import BookSpec, load_book
+from iseebetter_lib.book.pages import path_labels, prepare_page
+from iseebetter_lib.book.spec import BookSpec, ChapterRun, load_book
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
 
 BUILD_FLAGS = ("-W", "-n", "--keep-going", "--all")
+MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # copies MathJax 3 into _static/mathjax
+OFFLINE_EXTENSION = "iseebetter_lib.book.sphinx_offline"  # no thebe scripts, a valid colour mode
 
 
 def book_config(spec: BookSpec, profile: str) -> dict[str, Any]:
@@ -31,16 +35,21 @@ def book_config(spec: BookSpec, profile: str) -> dict[str, Any]:
         "html": {"use_repository_button": False, "use_issues_button": False, "use_edit_page_button": False},
         "launch_buttons": {"notebook_interface": "classic", "binderhub_url": "", "colab_url": "", "thebe": False},
         # Markdown outputs (our tables) are parsed as MyST, not CommonMark, so that their tables render.
-        "sphinx": {"config": {"html_show_copyright": False, "nb_render_markdown_format": "myst",
-                              "suppress_warnings": ["mystnb.unknown_mime_type"]}},
+        "sphinx": {"extra_extensions": [MATHJAX_EXTENSION, OFFLINE_EXTENSION],
+                   "config": {"html_show_copyright": False, "nb_render_markdown_format": "myst",
+                              "suppress_warnings": ["mystnb.unknown_mime_type"],
+                              # offline: MathJax from the site itself, no ipywidgets scripts from a CDN
+                              "mathjax_path": "mathjax/tex-chtml.js", "nb_ipywidgets_js": {}}},
     }
 
 
-def book_toc(spec: BookSpec, profile: str) -> dict[str, Any]:
+def book_toc(spec: BookSpec, profile: str, only: str | list[str] | None = None) -> dict[str, Any]:
     """Jupyter Book `_toc.yml`: an intro page, one entry per chapter, variants as sections of a variants page."""
     chapters: list[dict[str, Any]] = []
     for chapter in spec.chapters:
-        runs = [r for r in spec.plan(profile, chapter.name)]
+        runs = [r for r in spec.plan(profile, only) if r.chapter == chapter.name]
+        if not runs:
+            continue
         if len(runs) == 1 and runs[0].variant is None:
             chapters.append({"file": f"notebooks/{runs[0].output_name}"})
         else:
@@ -55,29 +64,36 @@ def _yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def _intro(spec: BookSpec, profile: str, timings: dict[str, float]) -> str:
+def _intro(spec: BookSpec, profile: str, runs: list[ChapterRun], timings: dict[str, float]) -> str:
+    """The index page: each executed notebook linked under its page title, with its execution time."""
     lines = [f"# {spec.title}", "", f"Executed with the `{profile}` profile "
-             f"(`iseebetter book run --profile {profile}`).", "", "| chapter | notebook | seconds |", "|---|---|---|"]
-    for run in spec.plan(profile):
+             f"(`iseebetter book run --profile {profile}`).", "", "| chapter | seconds |", "|---|--:|"]
+    for run in runs:
         secs = timings.get(run.output_name)
-        lines.append(f"| {run.title} | `{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
-    total = sum(timings.get(r.output_name, 0.0) for r in spec.plan(profile))
+        lines.append(f"| {{doc}}`/notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
+    total = sum(timings.get(r.output_name, 0.0) for r in runs)
     lines += ["", f"Total execution time: {total:.0f} s.", ""]
     return "\n".join(lines)
 
 
-def _variants_page(title: str, runs: list) -> str:
+def variant_title(run: ChapterRun) -> str:
+    """The page title of one variant of a chapter: the chapter's title and the variant's name."""
+    return f"{run.title}: {run.variant}"
+
+
+def _variants_page(title: str, runs: list[ChapterRun]) -> str:
     lines = [f"# {title}", "", "This chapter is one notebook executed once per variant (papermill parameters):", ""]
     varying = sorted({k for r in runs for k in r.parameters
                       if k != "variant" and any(o.parameters.get(k) != r.parameters.get(k) for o in runs)})
     for run in runs:
         params = ", ".join(f"`{k}={run.parameters.get(k)!r}`" for k in varying)
-        lines.append(f"- **{run.variant}**: {params}")
+        lines.append(f"- {{doc}}`/notebooks/{run.output_name}`: {params}")
     return "\n".join(lines) + "\n"
 
 
-def prepare_book(profile: str, root: str | Path | None = None) -> Path:
-    """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks; returns the dir."""
+def prepare_book(profile: str, root: str | Path | None = None, only: str | list[str] | None = None) -> Path:
+    """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks as pages (own
+    titles, paths relative to the repository); `only` builds a book of some chapters. Returns the book's dir."""
     from iseebetter_lib.book.runner import repo_root
 
     root = Path(root).resolve() if root is not None else repo_root()
@@ -85,23 +101,26 @@ def prepare_book(profile: str, root: str | Path | None = None) -> Path:
     build = spec.build_dir(profile)
     book = build / "book"
     executed = build / "notebooks"
-    runs = spec.plan(profile)
+    runs = spec.plan(profile, only)
     missing = [r.output_name for r in runs if not (executed / f"{r.output_name}.ipynb").is_file()]
     if missing:
         raise UserError(f"{executed}: executed notebook(s) missing: {', '.join(missing)} "
                         f"(run `iseebetter book run --profile {profile}` first)")
     timings_file = build / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
-    (book / "notebooks").mkdir(parents=True, exist_ok=True)
+    if (book / "notebooks").is_dir():
+        shutil.rmtree(book / "notebooks")  # no page of an earlier, larger build
+    labels = path_labels(spec.placeholders(profile), root)
     for run in runs:
-        shutil.copyfile(executed / f"{run.output_name}.ipynb", book / "notebooks" / f"{run.output_name}.ipynb")
+        prepare_page(executed / f"{run.output_name}.ipynb", book / "notebooks" / f"{run.output_name}.ipynb",
+                     labels, title=None if run.variant is None else variant_title(run))
     for chapter in spec.chapters:
-        chapter_runs = spec.plan(profile, chapter.name)
-        if chapter_runs[0].variant is not None:
+        chapter_runs = [r for r in runs if r.chapter == chapter.name]
+        if chapter_runs and chapter_runs[0].variant is not None:
             atomic_write_text(book / "variants" / f"{chapter.name}.md", _variants_page(chapter.title, chapter_runs))
-    atomic_write_text(book / "intro.md", _intro(spec, profile, timings))
+    atomic_write_text(book / "intro.md", _intro(spec, profile, runs, timings))
     atomic_write_text(book / "_config.yml", _yaml(book_config(spec, profile)))
-    atomic_write_text(book / "_toc.yml", _yaml(book_toc(spec, profile)))
+    atomic_write_text(book / "_toc.yml", _yaml(book_toc(spec, profile, only)))
     return book
 
 
@@ -113,9 +132,10 @@ def jupyter_book_executable() -> str:
     return found
 
 
-def build_book(profile: str, root: str | Path | None = None, quiet: bool = False) -> Path:
+def build_book(profile: str, root: str | Path | None = None, quiet: bool = False,
+               only: str | list[str] | None = None) -> Path:
     """Build the HTML book (warnings are errors); returns the path of its index.html."""
-    book = prepare_book(profile, root)
+    book = prepare_book(profile, root, only)
     cmd = [jupyter_book_executable(), "build", str(book), *BUILD_FLAGS]
     if quiet:
         cmd.append("-q")

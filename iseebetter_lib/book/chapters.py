@@ -75,7 +75,7 @@ def vgg_status(loss_cfg: Any) -> str:
     """One sentence on the VGG features the perceptual loss will use (real weights or the explicit random opt-in)."""
     import warnings
 
-    from iseebetter_lib.vgg import load_vgg_features
+    from iseebetter_lib.vgg import RandomVGGWarning, load_vgg_features
 
     try:
         load_vgg_features(loss_cfg.perceptual, loss_cfg.vgg_weights, allow_random=False)
@@ -86,6 +86,8 @@ def vgg_status(loss_cfg: Any) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             load_vgg_features(loss_cfg.perceptual, None, allow_random=True)
+        # the chapter shows this statement: the losses built later in this kernel need not repeat it
+        warnings.filterwarnings("ignore", category=RandomVGGWarning)
         return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({exc}). This profile "
                 "explicitly opts into RANDOM VGG features (loss.allow_random_vgg=True): the perceptual term is a "
                 "random-feature loss, not the paper's.**")

@@ -18,7 +18,7 @@ def _run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from iseebetter_lib.book.build import build_book
 
-    index = build_book(args.profile, root=args.root, quiet=args.quiet)
+    index = build_book(args.profile, root=args.root, quiet=args.quiet, only=args.only)
     print(index)
     return 0
 
@@ -45,5 +45,7 @@ def register(subparsers) -> None:
     build = sub.add_parser("build", help="build the HTML book of the executed notebooks with jupyter-book")
     build.add_argument("--profile", choices=("smoke", "full"), default="smoke")
     build.add_argument("--root", default=None, help="repository holding book.yml (default: this checkout)")
+    build.add_argument("--only", metavar="NAME", default=None,
+                       help="a book of these chapters only (comma-separated names), e.g. to preview one")
     build.add_argument("--quiet", action="store_true", help="only print warnings and the result")
     build.set_defaults(run=_build)

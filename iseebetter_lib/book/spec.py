@@ -60,6 +60,11 @@ class BookSpec:
         """Environment variables for the kernels of `profile` (e.g. OMP_NUM_THREADS on a shared machine)."""
         return {str(k): str(v) for k, v in (self.profiles[profile].get("env") or {}).items()}
 
+    def placeholders(self, profile: str) -> dict[str, str]:
+        """The ``{name}`` placeholders of parameter strings and the absolute paths they stand for."""
+        return {"root": str(self.root), "build": str(self.build_dir(profile)),
+                "shared": str((self.root.parent / "shared").resolve())}
+
     def plan(self, profile: str, only: str | list[str] | None = None) -> list[ChapterRun]:
         """The notebook executions of `profile`, in book order; `only` keeps the named chapters."""
         if profile not in self.profiles:
@@ -70,8 +75,7 @@ class BookSpec:
         for name in wanted or []:
             if name not in known:
                 raise UserError(f"--only: unknown chapter {name!r} (chapters: {', '.join(sorted(known))})")
-        subst = {"root": str(self.root), "build": str(self.build_dir(profile)),
-                 "shared": str((self.root.parent / "shared").resolve())}
+        subst = self.placeholders(profile)
         runs: list[ChapterRun] = []
         for chapter in self.chapters:
             if wanted is not None and chapter.name not in wanted:
@@ -164,6 +168,19 @@ def check_parameters(run: ChapterRun, defaults: Mapping[str, Any]) -> None:
                             f"expected {type(default).__name__} like the default {default!r}")
 
 
+def _yaml_loader() -> type:
+    """PyYAML's safe loader, reading numbers as YAML 1.2 does: `2e-4` is a float (YAML 1.1 wants `2.0e-4`)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789."))
+    return Loader
+
+
 def load_book(path: str | Path | None = None, root: str | Path | None = None) -> BookSpec:
     """Read and validate book.yml (default: `<root>/book.yml`)."""
     import yaml
@@ -174,7 +191,7 @@ def load_book(path: str | Path | None = None, root: str | Path | None = None) ->
         raise UserError(f"{path}: book specification not found")
     root = root or path.resolve().parent
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader()) or {}
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: cannot parse YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict):

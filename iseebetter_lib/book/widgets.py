@@ -36,6 +36,17 @@ def frame_compare(videos: Mapping[str, np.ndarray], width: int = 320) -> Any:
     return w.VBox([slider, w.HBox(columns)])
 
 
+def degradation_player(frames: np.ndarray, scale: int = 4, width: int = 320) -> Any:
+    """Frame slider over a real sequence (T, H, W, 3): the HR frames beside their BI and BD low-resolution versions
+    (shown enlarged by pixel repetition, so the lost detail stays visible)."""
+    from iseebetter_lib.data import degrade
+
+    def enlarged(kind: str) -> np.ndarray:
+        return np.stack([np.kron(degrade(f, scale, kind), np.ones((scale, scale, 1), np.uint8)) for f in frames])
+
+    return frame_compare({"HR": frames, f"BI x{scale}": enlarged("BI"), f"BD x{scale}": enlarged("BD")}, width)
+
+
 def before_after(before: np.ndarray, after: np.ndarray, labels: tuple[str, str] = ("bicubic", "ours"),
                  width: int = 480) -> Any:
     """A wipe slider: the left part of the image from `before`, the right part from `after` (same shape)."""

@@ -81,10 +81,25 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-class TensorBoardLog:
-    """Scalars under `out_dir/tensorboard`; silently a no-op when tensorboard is not installed."""
+def checkpoint_step(path: str | Path | None) -> int:
+    """The generator step stored in a checkpoint or generator file (0 for none, or for a file without one)."""
+    if not path:
+        return 0
+    from iseebetter_lib.checkpoint import load_checkpoint
 
-    def __init__(self, log_dir: str | Path, start_step: int = 0, enabled: bool = True) -> None:
+    step = load_checkpoint(Path(path), map_location="cpu").get("step")
+    return int(step) if isinstance(step, int) and not isinstance(step, bool) else 0
+
+
+class TensorBoardLog:
+    """Scalars under `out_dir/tensorboard`; silently a no-op when tensorboard is not installed.
+
+    `step_offset` is the step of the generator a fine-tuning run starts from: its curves continue that run's step
+    axis (global steps) instead of restarting at 0.
+    """
+
+    def __init__(self, log_dir: str | Path, start_step: int = 0, enabled: bool = True, step_offset: int = 0) -> None:
+        self.step_offset = step_offset
         self.writer = None
         if not enabled:
             return
@@ -95,12 +110,13 @@ class TensorBoardLog:
         except Exception:  # noqa: BLE001 - tensorboard missing or broken: CSV is enough
             return
         # purge_step drops events a previous run wrote after the checkpoint we resume from.
-        self.writer = SummaryWriter(str(log_dir), purge_step=start_step + 1 if start_step > 0 else None)
+        self.writer = SummaryWriter(str(log_dir),
+                                    purge_step=step_offset + start_step + 1 if start_step > 0 else None)
 
     def write(self, row: Mapping[str, Any]) -> None:
         if self.writer is None:
             return
-        step = int(row["step"])
+        step = self.step_offset + int(row["step"])
         for name in FIELDS[3:-2]:
             value = row.get(name)
             if isinstance(value, (int, float)) and math.isfinite(value):
@@ -117,13 +133,15 @@ class TrainingLog:
     each the mean of the step losses since the previous row (and over processes under DDP)."""
 
     def __init__(self, out_dir: Path, total: int, log_every: int, start_step: int, batches_per_epoch: int,
-                 world_size: int = 1, is_main: bool = True, progress: bool = True, device: Any = None) -> None:
+                 world_size: int = 1, is_main: bool = True, progress: bool = True, device: Any = None,
+                 step_offset: int = 0) -> None:
         from tqdm.auto import tqdm
 
         self.log_every, self.batches_per_epoch = log_every, batches_per_epoch
         self.world_size, self.device = world_size, device
         self.csv = CsvLog(out_dir / "log.csv", start_step=start_step, enabled=is_main)
-        self.tensorboard = TensorBoardLog(out_dir / "tensorboard", start_step=start_step, enabled=is_main)
+        self.tensorboard = TensorBoardLog(out_dir / "tensorboard", start_step=start_step, enabled=is_main,
+                                          step_offset=step_offset)
         self.bar = tqdm(total=total, initial=start_step, disable=not (progress and is_main), unit="step",
                         dynamic_ncols=True)
         self.history: list[dict[str, Any]] = []

@@ -23,7 +23,7 @@ from iseebetter_lib.errors import UserError
 from iseebetter_lib.losses import PixelLoss
 from iseebetter_lib.precision import check_precision
 from iseebetter_lib.training import distributed
-from iseebetter_lib.training.logs import TrainingLog
+from iseebetter_lib.training.logs import TrainingLog, checkpoint_step
 from iseebetter_lib.training.outputs import checkpoint_path, prepare_out_dir
 from iseebetter_lib.training.session import TrainingRun, generator_lr_factor
 from iseebetter_lib.training.steps import Nets, gan_step, pretrain_step
@@ -115,7 +115,8 @@ def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistIn
         dataset = _shared_dataset(cfg, info, progress)
     loader, sampler = _loader(cfg, dataset, run.step, info, device)
     log = TrainingLog(out_dir, total, t.log_every, run.step, sampler.batches_per_epoch, info.world_size,
-                      info.is_main, progress, device)
+                      info.is_main, progress, device,
+                      step_offset=checkpoint_step(t.init_weights) if info.is_main else 0)
     saved_step = run.step if resume_from is not None else -1  # step of the newest checkpoint on disk
     try:
         saved_step = _run_steps(run, nets, iter(loader), end, log, out_dir, info.is_main, saved_step)
