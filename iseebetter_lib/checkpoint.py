@@ -54,9 +54,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: refused to load (not plain tensors/data; weights_only load failed: "
-                        f"{first[:200]})") from None
+        # torch's message advises weights_only=False (arbitrary code execution): keep only its reason lines
+        reason = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not any(
+            w in ln for w in ("weights_only", "Please file an issue", "Check the documentation"))]
+        raise UserError(f"{path}: refused to load (not a file of plain tensors and data"
+                        f"{': ' + reason[0][:200] if reason else ''})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError,
             KeyError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
