@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from iseebetter_lib.config import ConfigError, ModelConfig
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
 
 CHECKPOINT_FORMAT = "iseebetter-checkpoint"
@@ -54,11 +54,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        # torch's message advises weights_only=False (arbitrary code execution): keep only its reason lines
-        reason = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not any(
-            w in ln for w in ("weights_only", "Please file an issue", "Check the documentation"))]
-        raise UserError(f"{path}: refused to load (not a file of plain tensors and data"
-                        f"{': ' + reason[0][:200] if reason else ''})") from None
+        raise UserError(f"{path}: refused to load (not a file of plain tensors and data: "
+                        f"{load_failure_reason(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError,
             KeyError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
