@@ -4,15 +4,20 @@ A write goes to a hidden partial file (or folder) beside the target, named ``.NA
 (``.old`` for a folder being swapped out), and is renamed onto the target when complete. A process killed mid-write
 (SIGKILL, power loss) leaves its partial behind; the next atomic write into the same folder recognises partials by
 this pattern and removes those whose owner process is gone. Nothing else is ever touched.
+
+Test hook: ``ISEEBETTER_PAUSE_BEFORE_RENAME=GLOB:SECONDS`` makes a write whose target name matches GLOB wait that
+long between writing its partial and renaming it, so that kill tests can land a signal mid-write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -68,6 +73,14 @@ def _sweep_once(folder: Path) -> None:
         remove_stale_partials(folder)
 
 
+def _pause_for_tests(path: Path) -> None:
+    hook = os.environ.get("ISEEBETTER_PAUSE_BEFORE_RENAME")
+    if hook:
+        pattern, _, seconds = hook.rpartition(":")
+        if fnmatch.fnmatch(path.name, pattern):
+            time.sleep(float(seconds))
+
+
 def _prepare_folder(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +110,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
     os.chmod(tmp_path, default_mode(0o666))  # mkstemp makes 0600; a finished file gets the usual permissions
     try:
         yield tmp_path
+        _pause_for_tests(path)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -113,6 +127,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(path), suffix=".part", dir=path.parent))
     try:
         yield tmp
+        _pause_for_tests(path)
         os.chmod(tmp, default_mode(0o777))  # mkdtemp makes 0700
         old = None
         if path.exists():
