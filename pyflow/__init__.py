@@ -35,7 +35,8 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "default_threads", "SIMD"]
+__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "check_parameters", "default_threads", "SIMD", "ALPHA_RANGE",
+           "INT_RANGE"]
 
 
 def _cpu_has_avx2() -> bool:
@@ -153,6 +154,13 @@ def _check_params(alpha: float, ratio: float, minWidth: int, nOuter: int, nInner
     if ints[4] not in (0, 1):
         raise ValueError(f"colType: must be 0 (RGB) or 1 (grey), got {ints[4]}")
     return (alpha, ratio, *ints)  # type: ignore[return-value]
+
+
+def check_parameters(alpha: float = 1.0, ratio: float = 0.5, minWidth: int = 40, nOuterFPIterations: int = 3,
+                     nInnerFPIterations: int = 1, nSORIterations: int = 20, colType: int = 0) -> None:
+    """Raise the one-line ValueError that `coarse2fine_flow` would raise for these parameters (for callers that
+    validate a configuration before any work)."""
+    _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
 
 
 def _threads(threads: object) -> int:

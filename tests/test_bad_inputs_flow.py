@@ -57,8 +57,14 @@ def test_edges_of_the_documented_ranges_are_accepted(name, value):
 def test_library_front_turns_it_into_a_user_error():
     cfg = FlowConfig(alpha=1e36, min_width=4, n_outer=2, n_sor=3)
     for call in (lambda: compute_flow(A, B, cfg), lambda: compute_window_flows(A, [B], cfg)):
-        with pytest.raises(UserError, match=r"^alpha: must be a finite number in \[1e-06, 1e\+06\]"):
+        with pytest.raises(UserError, match=r"^flow.alpha: must be a finite number in \[1e-06, 1e\+06\]"):
             call()
+
+
+@pytest.mark.parametrize(("field", "value"), [("n_sor", 2.5), ("min_width", 10**9), ("ratio", float("nan"))])
+def test_library_front_names_the_configuration_key(field, value):
+    with pytest.raises(UserError, match=rf"^flow.{field}[:=]"):  # config.py's own check or pyflow's
+        compute_flow(A, B, FlowConfig(**{field: value}))
 
 
 def test_extension_survives_overflowing_alpha_past_the_validation():
