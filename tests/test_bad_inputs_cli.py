@@ -6,6 +6,8 @@ fail the test as a traceback would); a few run as real subprocesses to pin the p
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from bad_inputs_support import XFAIL_CONFIG, Case, build_workspace, check_message, fingerprint, run_cli
@@ -121,15 +123,23 @@ def test_bad_input_fails_cleanly(case, workspace, capsys, monkeypatch):
     monkeypatch.chdir(workspace)
     before = fingerprint(workspace)
     try:
-        code = main(_argv(case, workspace))
-    except SystemExit as exc:  # argparse's own errors
-        code = exc.code
-    check_message(case, code, capsys.readouterr().err)
-    after = fingerprint(workspace)
-    changed = {k for k in before if after.get(k) != before[k]}
-    assert not changed, f"pre-existing files changed or removed: {sorted(changed)}"
-    created = {k for k in after if k not in before and not k.startswith("cache")}
-    assert not created, f"files created by a failing run: {sorted(created)}"
+        try:
+            code = main(_argv(case, workspace))
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code
+        check_message(case, code, capsys.readouterr().err)
+        after = fingerprint(workspace)
+        changed = {k for k in before if after.get(k) != before[k]}
+        assert not changed, f"pre-existing files changed or removed: {sorted(changed)}"
+        created = {k for k in after if k not in before and not k.startswith("cache")}
+        assert not created, f"files created by a failing run: {sorted(created)}"
+    finally:  # a case that wrongly succeeds (an xfail) must not change the workspace of the next ones
+        for rel in sorted(set(fingerprint(workspace)) - set(before), key=len):
+            path = workspace / rel
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink()
 
 
 SUBPROCESS_CASES = [
