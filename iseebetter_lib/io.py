@@ -1,9 +1,10 @@
 """Atomic file writing: nothing a user wrote is left half-written or overwritten without being asked.
 
-A write goes to a hidden partial file (or folder) beside the target, named ``.NAME.~pidPID~XXXXXXXX.part[.EXT]``
+A write goes to a hidden partial file (or folder) beside the target, named ``.NAME.~pidPID@HOST~XXXXXXXX.part[.EXT]``
 (``.old`` for a folder being swapped out), and is renamed onto the target when complete. A process killed mid-write
 (SIGKILL, power loss) leaves its partial behind; the next atomic write into the same folder recognises partials by
-this pattern and removes those whose owner process is gone. Nothing else is ever touched.
+this pattern and removes those of this host whose owner process is gone (a partial of another host, e.g. on a
+shared file system, is left alone: its pid means nothing here). Nothing else is ever touched.
 
 Test hook: ``ISEEBETTER_PAUSE_BEFORE_RENAME=GLOB:SECONDS`` makes a write whose target name matches GLOB wait that
 long between writing its partial and renaming it, so that kill tests can land a signal mid-write.
@@ -16,6 +17,7 @@ import fnmatch
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -24,13 +26,17 @@ from typing import Iterator
 from iseebetter_lib.errors import UserError
 
 
-_PARTIAL = re.compile(r"^\..+\.~pid(\d+)~[a-z0-9_]{8}\.(?:part|old)(?:\.[^/]*)?$")
+_PARTIAL = re.compile(r"^\..+\.~pid(\d+)@([A-Za-z0-9-]+)~[a-z0-9_]{8}\.(?:part|old)(?:\.[^/]*)?$")
 _swept: set[str] = set()  # folders already swept by this process (a dead owner cannot add partials later)
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname() or "localhost")[:40] or "localhost"
+
+
 def partial_prefix(path: str | os.PathLike) -> str:
-    """Start of the name of this process's partial files for `path` (the owner pid identifies stale ones)."""
-    return f".{Path(path).name}.~pid{os.getpid()}~"
+    """Start of the name of this process's partial files for `path` (owner pid and host identify stale ones)."""
+    return f".{Path(path).name}.~pid{os.getpid()}@{_host()}~"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -47,15 +53,16 @@ def _pid_alive(pid: int) -> bool:
 
 def remove_stale_partials(folder: str | os.PathLike) -> list[Path]:
     """Remove the partial files and folders in `folder` (named by this module's pattern) whose owner process is
-    dead; returns what was removed. Files of any other name are never touched."""
-    removed = []
+    dead (on this host); returns what was removed. Files of any other name are never touched."""
+    removed: list[Path] = []
+    host = _host()
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
         m = _PARTIAL.match(entry.name)
-        if m is None or _pid_alive(int(m.group(1))):
+        if m is None or m.group(2) != host or _pid_alive(int(m.group(1))):
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):

@@ -45,7 +45,7 @@ def _signal_mid_write(proc: subprocess.Popen, root: Path, pause: str, sig: int, 
     (exit code, stderr, partials seen at the moment of the signal)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [p for p in _partials(root) if fnmatch.fnmatch(p.name, f".{pause}.~pid{proc.pid}~*")
+        found = [p for p in _partials(root) if fnmatch.fnmatch(p.name, f".{pause}.~pid{proc.pid}@*~*")
                  and (p.is_dir() and any(p.iterdir()) or p.is_file() and p.stat().st_size > 0)]
         if found:
             break
