@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from iseebetter_lib.config import ConfigError, InferenceConfig, ModelConfig
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
 
 CHECKPOINT_FORMAT = "iseebetter-checkpoint"
@@ -54,9 +54,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: refused to load (not plain tensors/data; weights_only load failed: "
-                        f"{first[:200]})") from None
+        raise UserError(f"{path}: refused to load (not a file of plain tensors and data: "
+                        f"{load_failure_reason(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError,
             KeyError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,16 +1,21 @@
 """The `iseebetter` command: train, evaluate, upscale and run the book.
 
 Each area registers its own subcommand (`register(subparsers)`); this module only wires them and turns user errors
-into one line on stderr and exit status 2, so that bad input never ends in a traceback.
+into one line on stderr and exit status 2, so that bad input never ends in a traceback. SIGTERM is handled like
+Ctrl-C (the same clean-up of partial files runs; exit status 143 instead of 130); warnings print as one line each,
+once per kind per run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from typing import Sequence
+import warnings
+from typing import Iterator, Sequence
 
 from iseebetter_lib import __version__
 from iseebetter_lib.errors import UserError
@@ -46,6 +51,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up (atomic writes, data-loader workers) runs the same way."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Warnings as ``iseebetter: warning: ...`` without source lines, once per kind: the text after the first
+    ``NAME: `` (e.g. one "grey image converted to RGB" for a whole folder of grey frames)."""
+    seen: set[tuple[type, str]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        text = " ".join(str(message).split())
+        key = (category, text.split(": ", 1)[-1])
+        if key in seen:
+            return
+        seen.add(key)
+        print(f"iseebetter: warning: {text}", file=sys.stderr if file is None else file)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     parser = build_parser()
@@ -54,10 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.run(args) or 0)
+        with _sigterm_as_interrupt(), _one_line_warnings():
+            return int(args.run(args) or 0)
     except UserError as exc:
         print(f"iseebetter: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("iseebetter: terminated (nothing partially written)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("iseebetter: interrupted (nothing partially written)", file=sys.stderr)
         return 130

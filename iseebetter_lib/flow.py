@@ -39,7 +39,19 @@ def _config(cfg: FlowConfig | None) -> FlowConfig:
         hint = ("build it with `python setup.py build_ext --inplace` or `pip install -e .`" if cfg.backend == "pyflow"
                 else "install opencv-python-headless (pip install .[opencv])")
         raise UserError(f"flow.backend: '{cfg.backend}' is not available here; {hint}")
+    if cfg.backend == "pyflow":
+        import pyflow
+
+        try:
+            pyflow.check_parameters(**_pyflow_args(cfg))
+        except ValueError as exc:  # name the configuration key, e.g. "flow.alpha: must be ..."
+            name, _, reason = str(exc).partition(": ")
+            raise UserError(f"flow.{_CONFIG_NAMES.get(name, name)}: {reason}") from None
     return cfg
+
+
+_CONFIG_NAMES = {"alpha": "alpha", "ratio": "ratio", "minWidth": "min_width", "nOuterFPIterations": "n_outer",
+                 "nInnerFPIterations": "n_inner", "nSORIterations": "n_sor", "colType": "col_type"}
 
 
 def _image(im: object, name: str) -> np.ndarray:

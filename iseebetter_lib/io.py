@@ -1,14 +1,101 @@
-"""Atomic file writing: nothing a user wrote is left half-written or overwritten without being asked."""
+"""Atomic file writing: nothing a user wrote is left half-written or overwritten without being asked.
+
+A write goes to a hidden partial file (or folder) beside the target, named ``.NAME.~pidPID@HOST~XXXXXXXX.part[.EXT]``
+(``.old`` for a folder being swapped out), and is renamed onto the target when complete. A process killed mid-write
+(SIGKILL, power loss) leaves its partial behind; the next atomic write into the same folder recognises partials by
+this pattern and removes those of this host whose owner process is gone (a partial of another host, e.g. on a
+shared file system, is left alone: its pid means nothing here). Nothing else is ever touched.
+
+Test hook: ``ISEEBETTER_PAUSE_BEFORE_RENAME=GLOB:SECONDS`` makes a write whose target name matches GLOB wait that
+long between writing its partial and renaming it, so that kill tests can land a signal mid-write.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
+import re
+import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
 from iseebetter_lib.errors import UserError
+
+
+_PARTIAL = re.compile(r"^\..+\.~pid(\d+)@([A-Za-z0-9-]+)~[a-z0-9_]{8}\.(?:part|old)(?:\.[^/]*)?$")
+_swept: set[str] = set()  # folders already swept by this process (a dead owner cannot add partials later)
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname() or "localhost")[:40] or "localhost"
+
+
+def partial_prefix(path: str | os.PathLike) -> str:
+    """Start of the name of this process's partial files for `path` (owner pid and host identify stale ones)."""
+    return f".{Path(path).name}.~pid{os.getpid()}@{_host()}~"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or not a pid at all: leave it
+        return True
+    return True
+
+
+def remove_stale_partials(folder: str | os.PathLike) -> list[Path]:
+    """Remove the partial files and folders in `folder` (named by this module's pattern) whose owner process is
+    dead (on this host); returns what was removed. Files of any other name are never touched."""
+    removed: list[Path] = []
+    host = _host()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _PARTIAL.match(entry.name)
+        if m is None or m.group(2) != host or _pid_alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _sweep_once(folder: Path) -> None:
+    key = os.path.abspath(folder)
+    if key not in _swept:
+        _swept.add(key)
+        remove_stale_partials(folder)
+
+
+def _pause_for_tests(path: Path) -> None:
+    hook = os.environ.get("ISEEBETTER_PAUSE_BEFORE_RENAME")
+    if hook:
+        pattern, _, seconds = hook.rpartition(":")
+        if fnmatch.fnmatch(path.name, pattern):
+            time.sleep(float(seconds))
+
+
+def _prepare_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{path.parent}: cannot create directory ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise UserError(f"{path.parent}: directory is not writable")
+    _sweep_once(path.parent)
 
 
 @contextlib.contextmanager
@@ -17,27 +104,47 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
 
     With ``overwrite=False`` an existing `path` is an error (raised before anything is written). `suffix` sets the
     temporary file's extension (writers such as PyAV pick the container from it); default: that of `path`.
+    Stale partials of dead processes in the same folder are removed first (see the module docstring).
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"{path.parent}: cannot create directory ({exc.strerror})") from None
-    if not os.access(path.parent, os.W_OK):
-        raise UserError(f"{path.parent}: directory is not writable")
+    _prepare_folder(path)
     ext = path.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{ext}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=partial_prefix(path), suffix=f".part{ext}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, default_mode(0o666))  # mkstemp makes 0600; a finished file gets the usual permissions
     try:
         yield tmp_path
+        _pause_for_tests(path)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary folder beside `path`, swapped into place on success (an old folder is removed after the swap),
+    removed on error. Stale partial folders of dead processes are removed first."""
+    path = Path(path)
+    _prepare_folder(path)
+    tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(path), suffix=".part", dir=path.parent))
+    try:
+        yield tmp
+        _pause_for_tests(path)
+        os.chmod(tmp, default_mode(0o777))  # mkdtemp makes 0700
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=partial_prefix(path), suffix=".old", dir=path.parent))
+            os.replace(path, old / "x")
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

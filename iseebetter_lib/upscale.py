@@ -209,7 +209,8 @@ def bicubic_clip(lr_frames: np.ndarray | Iterable[np.ndarray], scale: int = 4, p
         bar.close()
 
 
-def _open_input(path: Path, max_frames: int | None, fps: float | None) -> tuple[Iterator[np.ndarray], float, int]:
+def _open_input(path: Path, max_frames: int | None, fps: float | None,
+                allow_truncated: bool = False) -> tuple[Iterator[np.ndarray], float, int]:
     """(frame iterator, fps, number of frames that will be read) for a video file or a frame folder."""
     if path.is_dir():
         from iseebetter_lib.data.readers import list_frame_files, read_image
@@ -225,15 +226,16 @@ def _open_input(path: Path, max_frames: int | None, fps: float | None) -> tuple[
     info = video_info(path)
     rate = fps or info.rate or info.fps
     n = info.n_frames if max_frames is None else min(info.n_frames, max_frames)
-    return iter_video_frames(path, max_frames=max_frames), rate, n
+    return iter_video_frames(path, max_frames=max_frames, allow_truncated=allow_truncated), rate, n
 
 
 def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | os.PathLike | None = None,
             method: str = "model", device: str = "auto", precision: str = "fp32", tile: int | str | None = "auto",
             memory_budget_mb: float | None = None, max_frames: int | None = None, overwrite: bool = False,
-            progress: bool = True, fps: float | None = None) -> UpscaleReport:
+            progress: bool = True, fps: float | None = None, allow_truncated: bool = False) -> UpscaleReport:
     """Upscale a video file or frame folder into a video (same fps; `fps` sets it for frame folders, default 25)
-    or a folder of PNGs. Every argument is checked before any work; the output appears only when complete."""
+    or a folder of PNGs. Every argument is checked before any work; the output appears only when complete.
+    A truncated or corrupt video is an error unless `allow_truncated` (then a warning and the frames read)."""
     from iseebetter_lib.upscale_writer import check_output, open_output
 
     if method not in METHODS:
@@ -251,7 +253,7 @@ def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | 
         raise UserError("--weights: a generator checkpoint is required with --method model "
                         "(or use --method bicubic for the baseline)")
     check_output(output, overwrite)
-    frames, rate, n = _open_input(Path(input), max_frames, fps)
+    frames, rate, n = _open_input(Path(input), max_frames, fps, allow_truncated)
     if method == "model":
         from iseebetter_lib.checkpoint import load_generator
 

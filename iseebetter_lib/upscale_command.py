@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         memory_budget_mb=_number("--memory-budget", args.memory_budget, float),
         max_frames=_number("--max-frames", args.max_frames, int), overwrite=args.overwrite,
         progress=not args.quiet and sys.stderr.isatty() or args.progress,
-        fps=_number("--fps", args.fps, float))
+        fps=_number("--fps", args.fps, float), allow_truncated=args.allow_truncated)
     rate = report.frames / report.seconds if report.seconds > 0 else float("inf")
     print(f"wrote {report.output} ({report.frames} frames at {report.fps:g} fps) in {report.seconds:.1f} s "
           f"({rate:.2f} frames/s)")
@@ -73,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", metavar="N", help="upscale only the first N frames")
     p.add_argument("--fps", metavar="FPS", help="output frame rate (default: the input video's; 25 for a frame folder)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--allow-truncated", action="store_true",
+                   help="upscale the frames of a truncated or corrupt video that decode (a warning) instead of failing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     p.set_defaults(run=run)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -19,7 +17,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.io import atomic_path, default_mode
+from iseebetter_lib.io import atomic_dir, atomic_path
 
 VIDEO_CODECS = {".mp4": ("libx264", "mpeg4"), ".mkv": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"),
                 ".avi": ("mpeg4", "mjpeg")}
@@ -134,33 +132,12 @@ class _PngWriter:
 
 
 @contextlib.contextmanager
-def _atomic_dir(path: Path) -> Iterator[Path]:
-    """A temporary folder beside `path`, swapped into place on success (an old folder is removed after the
-    swap), removed on error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, default_mode(0o777))  # mkdtemp makes 0700
-        old = None
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / "x")
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextlib.contextmanager
 def open_output(output: str | os.PathLike, fps: float | Fraction, overwrite: bool = False) -> Iterator[FrameWriter]:
     """Context manager yielding a writer with ``write(frame_uint8_HxWx3)``; the output appears only on success."""
     kind = check_output(output, overwrite)
     path = Path(output)
     if kind == "frames":
-        with _atomic_dir(path) as tmp:
+        with atomic_dir(path) as tmp:
             yield _PngWriter(tmp)
         return
     codec = pick_codec(path.suffix)

@@ -16,7 +16,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.errors import UserError, load_failure_reason
 
 ENV_VAR = "ISEEBETTER_VGG_WEIGHTS"
 HUB_FILES = {"vgg16": "vgg16-397923af.pth", "vgg19": "vgg19-dcbb9e9d.pth"}
@@ -121,8 +121,7 @@ def load_vgg_features(kind: str = "vgg16", path: str | os.PathLike | None = None
     try:
         sd = torch.load(found, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file becomes one line
-        raise UserError(f"{found}: cannot read VGG weights ({str(exc).splitlines()[0] if str(exc) else exc!r})") \
-            from None
+        raise UserError(f"{found}: cannot read VGG weights ({load_failure_reason(exc)})") from None
     if not isinstance(sd, Mapping):
         raise UserError(f"{found}: expected a state dict, got {type(sd).__name__}")
     model.load_state_dict(_features_state(sd, model, str(found)))

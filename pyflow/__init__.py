@@ -8,7 +8,15 @@ Input conversion (documented, never silent garbage): float64 is used as is; floa
 uint8 is divided by 255; a 2-D array is taken as one channel; non-contiguous arrays are copied. Any other dtype,
 mismatched shapes, a wrong channel count, NaN/Inf or out-of-range parameters raise ValueError with a one-line reason.
 Images smaller than the pyramid allows are solved on a single level. The solver works in float32 internally.
-A ratio outside [0.4, 0.98] is clamped to that range (the classic silently used 0.75 instead).
+
+Parameters (checked before any work; anything else is a one-line ValueError naming the parameter):
+  alpha       a finite real in [1e-6, 1e6] (`ALPHA_RANGE`): the float32 solver cannot overflow inside it
+              (beyond about 1e35 or below 1e-37 its weights reach inf or 0 and the flow turns NaN)
+  ratio       a finite real in (0, 1); values outside [0.4, 0.98] are clamped to that range (the classic silently
+              used 0.75 instead)
+  minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations
+              integers in [1, 100000] (`INT_RANGE`; an integral float such as 3.0 is accepted, 3.5 or True is not)
+  colType     0 (RGB, 3 channels) or 1 (grey, 1 channel)
 
 `coarse2fine_flow_batch(target, neighbours, ...)` computes the flow from one target to many neighbours, sharing the
 target's pyramid and running the neighbours in parallel (OpenMP, `threads`, default: all cores).
@@ -20,12 +28,15 @@ results: neither contracts multiply-adds into FMA.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from typing import Sequence
 
 import numpy as np
 
-__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "default_threads", "SIMD"]
+__all__ = ["coarse2fine_flow", "coarse2fine_flow_batch", "check_parameters", "default_threads", "SIMD", "ALPHA_RANGE",
+           "INT_RANGE"]
 
 
 def _cpu_has_avx2() -> bool:
@@ -106,24 +117,50 @@ def _as_image(im: object, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+ALPHA_RANGE = (1e-6, 1e6)   # smoothness weight; the float32 solver cannot overflow or underflow inside this range
+INT_RANGE = (1, 100000)     # minWidth and the three iteration counts
+
+
+def _real(value: object, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ValueError(f"{name}: must be a real number, got {value!r}")
+    return float(value)
+
+
+def _integer(value: object, name: str) -> int:
+    """An int, a numpy integer or an integral float (3.0); anything else (3.5, True, '3') is an error."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: must be an integer, got {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value)
+    if isinstance(value, (numbers.Real, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    raise ValueError(f"{name}: must be an integer, got {value!r}")
+
+
 def _check_params(alpha: float, ratio: float, minWidth: int, nOuter: int, nInner: int, nSOR: int,
                   colType: int) -> tuple[float, float, int, int, int, int, int]:
-    try:
-        alpha, ratio = float(alpha), float(ratio)
-        ints = [int(x) for x in (minWidth, nOuter, nInner, nSOR, colType)]
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"pyflow: parameters must be numbers ({exc})") from None
-    if not (np.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha: must be a finite number > 0, got {alpha}")
-    if not (0.0 < ratio < 1.0):
-        raise ValueError(f"ratio: must be in (0, 1), got {ratio}")
+    """Validate the numeric parameters (see the module docstring for the ranges); one-line ValueError otherwise."""
+    alpha, ratio = _real(alpha, "alpha"), _real(ratio, "ratio")
+    if not (math.isfinite(alpha) and ALPHA_RANGE[0] <= alpha <= ALPHA_RANGE[1]):
+        raise ValueError(f"alpha: must be a finite number in [{ALPHA_RANGE[0]:g}, {ALPHA_RANGE[1]:g}], got {alpha!r}")
+    if not (math.isfinite(ratio) and 0.0 < ratio < 1.0):
+        raise ValueError(f"ratio: must be in (0, 1), got {ratio!r}")
     names = ("minWidth", "nOuterFPIterations", "nInnerFPIterations", "nSORIterations")
+    ints = [_integer(x, name) for name, x in zip(names + ("colType",), (minWidth, nOuter, nInner, nSOR, colType))]
     for name, val in zip(names, ints[:4]):
-        if not 1 <= val <= 100000:
-            raise ValueError(f"{name}: must be an integer in [1, 100000], got {val}")
+        if not INT_RANGE[0] <= val <= INT_RANGE[1]:
+            raise ValueError(f"{name}: must be an integer in [{INT_RANGE[0]}, {INT_RANGE[1]}], got {val}")
     if ints[4] not in (0, 1):
         raise ValueError(f"colType: must be 0 (RGB) or 1 (grey), got {ints[4]}")
     return (alpha, ratio, *ints)  # type: ignore[return-value]
+
+
+def check_parameters(alpha: float = 1.0, ratio: float = 0.5, minWidth: int = 40, nOuterFPIterations: int = 3,
+                     nInnerFPIterations: int = 1, nSORIterations: int = 20, colType: int = 0) -> None:
+    """Raise the one-line ValueError that `coarse2fine_flow` would raise for these parameters (for callers that
+    validate a configuration before any work)."""
+    _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
 
 
 def _threads(threads: object) -> int:
@@ -182,7 +219,7 @@ def coarse2fine_flow(im1: np.ndarray, im2: np.ndarray, alpha: float = 1.0, ratio
     at least 8192 pixels across OpenMP threads. Results do not depend on it (red-black ordering). The threads
     synchronise several times per SOR sweep, so only cores that nothing else is running on are used (one thread
     when fewer than two are idle). `coarse2fine_flow_batch` parallelises whole pairs instead, which pays at every
-    size.
+    size. Parameter ranges: see the module docstring (alpha in [1e-6, 1e6], integers in [1, 100000]).
     """
     params = _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
     a = _check_channels(_as_image(im1, "im1"), params[-1], "im1")
@@ -201,7 +238,8 @@ def coarse2fine_flow_batch(target: np.ndarray, neighbours: Sequence[np.ndarray] 
     """Flow from one target to each neighbour: u, v (n x H x W) and warped neighbours (n x H x W x C), float64.
 
     Same result as calling `coarse2fine_flow(target, nb, ...)` per neighbour; the target's pyramid is built once
-    and neighbours run in parallel on `threads` OpenMP threads (None: all cores).
+    and neighbours run in parallel on `threads` OpenMP threads (None: all cores). Parameters are validated as for
+    `coarse2fine_flow` (alpha in [1e-6, 1e6], integers in [1, 100000]).
     """
     params = _check_params(alpha, ratio, minWidth, nOuterFPIterations, nInnerFPIterations, nSORIterations, colType)
     t = _check_channels(_as_image(target, "target"), params[-1], "target")

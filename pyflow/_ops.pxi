@@ -12,9 +12,9 @@ cdef inline int clampi(int a, int n) noexcept nogil:
 
 cdef inline int ifloor(double x, int n) noexcept nogil:
     """floor(x) for a coordinate first clamped to [-1, n] (callers clamp indices to [0, n - 1] anyway); avoids the
-    libm call that baseline x86-64 (no SSE4.1) makes for floor()."""
+    libm call that baseline x86-64 (no SSE4.1) makes for floor(). NaN maps to -1."""
     cdef int i
-    if x < -1.0:
+    if not (x >= -1.0):   # also NaN: a C cast of NaN to int is undefined
         x = -1.0
     elif x > n:
         x = n

@@ -90,7 +90,7 @@ cdef void warp_bicubic_ref(const double* im2, const double* im1, const real* u, 
             o = <Py_ssize_t>i * w + j
             x = j + u[o]
             y = i + v[o]
-            if x < 0 or x > w - 1 or y < 0 or y > h - 1:
+            if not (x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1):   # also a NaN flow: never index with it
                 for c in range(nc):
                     out[o * nc + c] = im1[o * nc + c]
                 continue

@@ -42,3 +42,33 @@ def test_temporary_file_keeps_the_requested_extension(tmp_path):
     with atomic_path(tmp_path / "clip.mp4") as tmp:
         assert tmp.suffix == ".mp4" and tmp.parent == tmp_path
         tmp.write_bytes(b"x")
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_partials_of_dead_writers_are_removed_and_nothing_else(tmp_path):
+    from iseebetter_lib.io import _host, atomic_dir, remove_stale_partials
+
+    dead, alive, host = _dead_pid(), os.getppid(), _host()
+    stale_file = tmp_path / f".clip.mp4.~pid{dead}@{host}~abcd1234.part.mp4"
+    stale_dir = tmp_path / f".frames.~pid{dead}@{host}~abcd_123.part"
+    live_file = tmp_path / f".clip.mp4.~pid{alive}@{host}~abcd1234.part.mp4"
+    other_host = tmp_path / f".clip.mp4.~pid{dead}@elsewhere-1~abcd1234.part.mp4"
+    mine = [tmp_path / "clip.mp4", tmp_path / f".clip.mp4.{dead}.part.mp4", tmp_path / ".notes.part", other_host]
+    stale_file.write_bytes(b"half")
+    (stale_dir / "sub").mkdir(parents=True)
+    (stale_dir / "sub" / "000001.png").write_bytes(b"x")
+    for p in [live_file] + mine:
+        p.write_bytes(b"keep")
+    with atomic_dir(tmp_path / "out_frames") as tmp:  # the first atomic write in the folder sweeps it
+        assert tmp.name.startswith(f".out_frames.~pid{os.getpid()}@{host}~")
+    assert not stale_file.exists() and not stale_dir.exists()
+    assert live_file.read_bytes() == b"keep" and all(p.read_bytes() == b"keep" for p in mine)
+    assert remove_stale_partials(tmp_path) == []

@@ -32,24 +32,54 @@ def image_pairs(draw):
     return a, b
 
 
+def _whole_float_range():
+    """Any float64 (subnormals, huge, NaN, Inf), with extra weight near the documented range and its edges."""
+    lo, hi = pyflow.ALPHA_RANGE
+    return st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(1e-4, 10),
+                     st.sampled_from([lo, hi, lo * 0.999, hi * 1.001, 1e36, 1e-38, 0.0, -1.0]))
+
+
+def _int_param(lo, hi):
+    """Small valid and invalid integers, huge integers, integral and fractional floats, bools and strings (valid
+    counts above `hi` are left out: they are legal but slow)."""
+    return st.one_of(st.integers(lo, hi), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                     st.sampled_from([True, "3", None, 2.5])).filter(
+        lambda x: not isinstance(x, (int, float)) or not (hi < x <= 100000))
+
+
 params = st.fixed_dictionaries({
-    "alpha": st.one_of(st.floats(1e-4, 10), st.sampled_from([0.0, -1.0, float("nan"), float("inf")])),
-    "ratio": st.one_of(st.floats(0.05, 0.99), st.sampled_from([0.0, 1.0, 1.5, -0.5, float("nan")])),
-    "minWidth": st.integers(-2, 30),
-    "nOuterFPIterations": st.integers(-1, 3),
-    "nInnerFPIterations": st.integers(-1, 2),
-    "nSORIterations": st.integers(-1, 4),
-    "colType": st.integers(-1, 2),
+    "alpha": _whole_float_range(),
+    "ratio": st.one_of(st.floats(0.05, 0.99), st.floats(allow_nan=True, allow_infinity=True),
+                       st.sampled_from([0.0, 1.0, 1.5, -0.5, 5e-324, 1 - 2**-53])),
+    "minWidth": st.one_of(st.integers(-2, 30), st.sampled_from([10**6, 2**63, 4.0])),
+    "nOuterFPIterations": _int_param(-1, 3),
+    "nInnerFPIterations": _int_param(-1, 2),
+    "nSORIterations": _int_param(-1, 4),
+    "colType": st.one_of(st.integers(-1, 2), st.sampled_from([0.0, 1.5, True])),
 })
+
+
+def _is_int(x, lo, hi) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, float):
+        if not (np.isfinite(x) and x.is_integer()):
+            return False
+        x = int(x)
+    return isinstance(x, int) and lo <= x <= hi
 
 
 def _valid(a, b, p) -> bool:
     channels = 1 if a.ndim == 2 else a.shape[2]
+    lo, hi = pyflow.ALPHA_RANGE
+    col = p["colType"]
     return (a.shape == b.shape and a.dtype in (np.float64, np.float32, np.uint8)
             and np.isfinite(a.astype(np.float64)).all() and np.isfinite(b.astype(np.float64)).all()
-            and np.isfinite(p["alpha"]) and p["alpha"] > 0 and 0 < p["ratio"] < 1 and p["minWidth"] >= 1
-            and min(p["nOuterFPIterations"], p["nInnerFPIterations"], p["nSORIterations"]) >= 1
-            and p["colType"] in (0, 1) and channels == (3 if p["colType"] == 0 else 1))
+            and isinstance(p["alpha"], float) and lo <= p["alpha"] <= hi
+            and isinstance(p["ratio"], float) and 0 < p["ratio"] < 1
+            and all(_is_int(p[k], 1, 100000) for k in ("minWidth", "nOuterFPIterations", "nInnerFPIterations",
+                                                      "nSORIterations"))
+            and _is_int(col, 0, 1) and channels == (3 if int(col) == 0 else 1))
 
 
 @pytest.mark.slow

@@ -186,11 +186,15 @@ class FlowCache:
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool, \
                 tqdm(total=sum(len(j[3]) for j in jobs), desc="flow cache", unit="flow", disable=not progress) as bar:
-            for entries in pool.map(run, jobs):
-                for key, half in entries:  # the RAM tier is touched from this thread only
-                    self._remember(key, half)
-                done += len(entries)
-                bar.update(len(entries))
+            try:
+                for entries in pool.map(run, jobs):
+                    for key, half in entries:  # the RAM tier is touched from this thread only
+                        self._remember(key, half)
+                    done += len(entries)
+                    bar.update(len(entries))
+            except BaseException:  # Ctrl-C / SIGTERM: finish only the entries being written, drop the queue
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         self.misses += done
         return done
 

@@ -7,6 +7,7 @@ Frames are decoded to RGB24 (H x W x 3 uint8) whatever the pixel format; a file 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -67,19 +68,41 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
                      rate=Fraction(rate) if rate else None)
 
 
+def _announced_frames(stream) -> int:
+    """The frame count the container's header announces (0 when it announces none)."""
+    try:
+        return max(0, int(stream.frames or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _short_read(path: str | os.PathLike, message: str, allow_truncated: bool) -> None:
+    """A video that ends early: a UserError, or with `allow_truncated` a warning (the frames read are kept)."""
+    if not allow_truncated:
+        raise UserError(f"{path}: {message} (pass --allow-truncated to keep the frames read)")
+    warnings.warn(f"{path}: {message}; keeping the frames read", stacklevel=3)
+
+
 def iter_video_frames(path: str | os.PathLike, max_frames: int | None = None,
-                      frame_step: int = 1, start: int = 0) -> Iterator[np.ndarray]:
-    """Yield RGB uint8 frames (H x W x 3) one at a time, so long videos never sit in memory."""
+                      frame_step: int = 1, start: int = 0, allow_truncated: bool = False) -> Iterator[np.ndarray]:
+    """Yield RGB uint8 frames (H x W x 3) one at a time, so long videos never sit in memory.
+
+    A decode error, or fewer frames than the container announces (a truncated file: the threaded decoder drops
+    broken frames silently), is a UserError naming the first missing frame; with `allow_truncated` it is a warning
+    and the frames read are kept."""
     container = _open(path)
     step = max(1, int(frame_step))
     emitted = 0
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        announced = _announced_frames(stream)
         index = 0
+        complete = True
         try:
             for frame in container.decode(stream):
                 if max_frames is not None and emitted >= max_frames:
+                    complete = False
                     break
                 if index >= start and (index - start) % step == 0:
                     yield frame.to_ndarray(format="rgb24")
@@ -89,9 +112,14 @@ def iter_video_frames(path: str | os.PathLike, max_frames: int | None = None,
             raise
         except Exception as exc:  # noqa: BLE001
             if "av" in type(exc).__module__ or isinstance(exc, (OSError, ValueError)):
-                raise UserError(f"{path}: video is corrupt or truncated at frame {index} "
-                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
-            raise
+                complete = False
+                _short_read(path, f"video is corrupt or truncated at frame {index} "
+                                  f"({type(exc).__name__}: {str(exc)[:120]})".replace("\n", " "), allow_truncated)
+            else:
+                raise
+        if complete and 0 < index < announced:
+            _short_read(path, f"video is truncated at frame {index}: the container announces {announced} frames, "
+                              f"only {index} decode", allow_truncated)
     finally:
         container.close()
     if emitted == 0 and max_frames != 0:

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     _check_int("--crop", args.crop, 0)
     _check_int("--max-frames", args.max_frames, 1)
     _check_int("--frame-step", args.frame_step, 1)
+    _check_int("--scale", args.scale, 1)
     tile = args.tile
     if tile is not None and tile != "auto":
         try:
