@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-XFAIL_CONFIG = "config validation lands with the config split"
 
 
 @dataclass(frozen=True)

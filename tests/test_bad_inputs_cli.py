@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from bad_inputs_support import XFAIL_CONFIG, Case, build_workspace, check_message, fingerprint, run_cli
+from bad_inputs_support import Case, build_workspace, check_message, fingerprint, run_cli
 from iseebetter_lib.cli import main
 
 UP = ("upscale", "WS/clip.mp4", "-o", "WS/new.mp4", "--method", "bicubic")
@@ -81,10 +81,9 @@ CASES = [
     Case("train-garbage-vgg", TR[:-3] + ("--gan-steps", "1", "--vgg-weights", "WS/garbage.pt"),
          ("garbage.pt", "VGG"), absent=("weights_only",)),
     Case("train-flow-alpha-zero", TR + ("--set", "data.flow.alpha=0"), ("flow.alpha",)),
-    Case("train-tv-weight-text", TR + ("--set", "loss.weights.tv=abc"), ("loss.weights.tv",), xfail=XFAIL_CONFIG),
-    Case("train-negative-workers", TR + ("--set", "data.num_workers=-1"), ("num_workers",), xfail=XFAIL_CONFIG),
-    Case("train-negative-checkpoint-every", TR + ("--set", "train.checkpoint_every=-1"), ("checkpoint_every",),
-         xfail=XFAIL_CONFIG),
+    Case("train-tv-weight-text", TR + ("--set", "loss.weights.tv=abc"), ("loss.weights.tv",)),
+    Case("train-negative-workers", TR + ("--set", "data.num_workers=-1"), ("num_workers",)),
+    Case("train-negative-checkpoint-every", TR + ("--set", "train.checkpoint_every=-1"), ("checkpoint_every",)),
     Case("train-huge-flow-alpha", TR + ("--set", "data.flow.alpha=1e36"), ("flow.alpha", "1e+36")),
     # book
     Case("book-unknown-profile", ("book", "run", "--profile", "huge"), ("huge",), one_line=False),
