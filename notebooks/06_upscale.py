@@ -37,8 +37,8 @@ from iseebetter_lib.book import plots, widgets
 from iseebetter_lib.book.chapters import sample_frames
 from iseebetter_lib.book.experiments import load_trained, trained_checkpoint
 from iseebetter_lib.book.figures import save_figure
-from iseebetter_lib.upscale import bicubic_clip, super_resolve_clip
-from iseebetter_lib.upscale_writer import open_output
+from iseebetter_lib.inference import bicubic_clip, super_resolve_clip
+from iseebetter_lib.inference.writer import open_output
 
 CHAPTER = "06_upscale"
 work = Path(work_dir)

@@ -10,7 +10,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from iseebetter_lib.checkpoint import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
+from iseebetter_lib.models.weights import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
                                        save_checkpoint)
 from iseebetter_lib.config import ModelConfig, preset
 from iseebetter_lib.errors import UserError

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from iseebetter_lib.checkpoint import load_checkpoint
+from iseebetter_lib.models.weights import load_checkpoint
 from iseebetter_lib.config import preset
 from iseebetter_lib.training import train
 from iseebetter_lib.training.distributed import StepBatchSampler, derived_seed

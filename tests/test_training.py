@@ -8,7 +8,7 @@ import csv
 import pytest
 import torch
 
-from iseebetter_lib.checkpoint import load_checkpoint, load_generator
+from iseebetter_lib.models.weights import load_checkpoint, load_generator
 from iseebetter_lib.config import preset
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.errors import UserError

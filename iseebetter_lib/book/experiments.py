@@ -68,7 +68,7 @@ def trained_checkpoint(run_dir: str | Path) -> Path:
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any]:
-    from iseebetter_lib.checkpoint import load_generator
+    from iseebetter_lib.models.weights import load_generator
 
     generator, model_cfg = load_generator(trained_checkpoint(run_dir), device=device)
     return generator.eval(), model_cfg
@@ -99,6 +99,6 @@ def same_frames_bicubic(hr: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.
 
 def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu") -> np.ndarray:
     """All frames of an LR clip (T, h, w, 3) uint8 through the model: (T, H, W, 3) uint8."""
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference import super_resolve_clip
 
     return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False)))

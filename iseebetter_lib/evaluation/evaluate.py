@@ -210,13 +210,20 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
              weights: str | Path | None = None, generator: Any = None, model_cfg: Any = None,
              flow_cfg: Any = None, list_file: str | Path | None = None, degradation: str = "BI", crop: int = 0,
              max_frames: int | None = None, frame_step: int = 1, tof: bool = False, tof_backend: str = "auto",
-             baselines: Sequence[str] | None = None, scale: int | None = None, device: str = "cpu",
-             precision: str = "fp32", tile: int | None = None, rounded_y: bool = False, progress: bool = True,
-             keep_frames: bool = False) -> dict[str, Any]:
+             baselines: Sequence[str] | None = None, scale: int | None = None, device: str | None = None,
+             precision: str | None = None, tile: int | str | None = None, rounded_y: bool = False,
+             progress: bool = True, keep_frames: bool = False, inference_cfg: Any = None,
+             boundary: str | None = None, future_frames: bool | None = None,
+             results_log: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
     """Evaluate bicubic (``method="bicubic"``/``"torch_bicubic"``) or a generator (`weights` or `generator` +
     `model_cfg`) on a dataset; see `evaluate_clips` for the result. `method` defaults to ``"model"`` when weights or a
     generator are given, else ``"bicubic"``. Model runs also score `baselines` (default: bicubic and torch_bicubic)
     on the same frames. With Vid4 BI data the paper's Table 3 is attached under ``"paper_table3"``.
+
+    A model is applied by the inference configuration saved with `weights` (or `inference_cfg` beside a
+    `generator`; today's defaults when there is none); `flow_cfg`, `device` (default cpu), `precision` (fp32),
+    `tile`, `boundary` and `future_frames`, when given, override it (a note on stderr says so). `results_log`: a
+    JSONL file of per-frame results appended as they come; with `resume`, frames already in it are not rescored.
     """
     from iseebetter_lib.evaluation.tables import paper_table3
 
@@ -231,22 +238,10 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
         raise UserError(f"--crop {crop}: must be >= 0")
     info: dict[str, Any] = {}
     if method == "model":
-        from iseebetter_lib.device import resolve_device
-
-        device = str(resolve_device(device))
-        if generator is None:
-            from iseebetter_lib.checkpoint import load_generator
-
-            wpath = Path(weights)
-            if not wpath.is_file():
-                raise UserError(f"{wpath}: checkpoint not found")
-            generator, model_cfg = load_generator(wpath, device=device, model_cfg=model_cfg)
-            info["weights"] = str(wpath)
-        elif model_cfg is None:
-            raise UserError("generator given without model_cfg")
+        upscaler, model_cfg = _model_run(weights, generator, model_cfg, inference_cfg, info, flow_cfg=flow_cfg,
+                                         device=device, precision=precision, tile=tile, boundary=boundary,
+                                         future_frames=future_frames)
         scale = int(model_cfg.scale_factor)
-        upscaler = model_upscaler(generator, model_cfg, flow_cfg, device=device, precision=precision, tile=tile)
-        info["model_config"] = dict(vars(model_cfg))
         baselines = ("bicubic", "torch_bicubic") if baselines is None else tuple(baselines)
     else:
         scale = 4 if scale is None else int(scale)
@@ -267,6 +262,33 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
     if dataset == "vid4" and degradation == "BI" and scale == 4:
         result["paper_table3"] = paper_table3()
     return result
+
+
+def _model_run(weights: str | Path | None, generator: Any, model_cfg: Any, saved: Any, info: dict[str, Any],
+               **explicit: Any) -> tuple[Upscaler, Any]:
+    """The model's upscaler and configuration, with the inference configuration resolved (see `evaluate`)."""
+    import dataclasses
+
+    from iseebetter_lib.inference.settings import resolve_inference_config
+
+    source = "inference_cfg"
+    if generator is None:
+        from iseebetter_lib.models.weights import load_generator_file
+
+        wpath = Path(weights)
+        if not wpath.is_file():
+            raise UserError(f"{wpath}: checkpoint not found")
+        loaded = load_generator_file(wpath, device="cpu", model_cfg=model_cfg)
+        generator, model_cfg, saved, source = loaded.generator, loaded.model_cfg, loaded.inference_cfg, str(wpath)
+        info["weights"] = str(wpath)
+    elif model_cfg is None:
+        raise UserError("generator given without model_cfg")
+    explicit["flow"] = explicit.pop("flow_cfg")
+    cfg = resolve_inference_config(saved, explicit, defaults={"device": "cpu", "precision": "fp32"}, source=source)
+    upscaler = model_upscaler(generator, model_cfg, inference_cfg=cfg)
+    info["model_config"] = dict(vars(model_cfg))
+    info["inference_config"] = dataclasses.asdict(upscaler.engine.cfg)  # type: ignore[attr-defined]
+    return upscaler, model_cfg
 
 
 def super_resolve_eval_clips(clips: Iterable[Any], upscaler: Upscaler, frame_step: int = 1,

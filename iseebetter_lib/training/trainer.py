@@ -20,13 +20,14 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from iseebetter_lib.checkpoint import (CHECKPOINT_FORMAT, generator_file_state, link_or_copy, load_checkpoint,
-                                       model_config_mismatch, rng_state, save_checkpoint, set_rng_state)
 from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint, model_config_mismatch,
+                                          save_checkpoint)
 from iseebetter_lib.training import distributed as D
 from iseebetter_lib.training.logs import CsvLog, TensorBoardLog
+from iseebetter_lib.training.state import CHECKPOINT_FORMAT, link_or_copy, rng_state, set_rng_state
 from iseebetter_lib.training.steps import Nets, gan_step, pretrain_step
 
 
@@ -90,7 +91,7 @@ class _Run:
 
     def _init_generator(self, path: Path) -> None:
         """Fine-tuning: G starts from `path` (our checkpoint or generator file, or an original state dict)."""
-        from iseebetter_lib.checkpoint import load_generator
+        from iseebetter_lib.models.weights import load_generator
 
         source, _ = load_generator(path, device=str(self.device), model_cfg=self.cfg.model)
         self.G.load_state_dict(source.state_dict())

@@ -1,11 +1,13 @@
-"""Checkpoints: atomic save, safe load (tensors and plain data only), and loading a generator from any of them.
+"""Generator weight files: atomic save, safe load (tensors and plain data only), and loading a generator from any
+of the layouts below (with the inference configuration saved beside the weights, when there is one).
 
 Loading always uses ``torch.load(weights_only=True)``: a file can hold tensors, numbers, strings, lists, tuples and
 dicts, and nothing in it is ever executed. Three layouts are understood by `load_generator`:
 
 - our training checkpoints (``checkpoints/step_XXXXXXX.pt``, ``last.pt``): ``{"generator": sd, "model_config": {...}}``
   plus optimisers, schedulers and RNG states;
-- our ``generator.pt``: ``{"format": "iseebetter-generator", "generator": sd, "model_config": {...}}``;
+- our ``generator.pt``: ``{"format": "iseebetter-generator", "generator": sd, "model_config": {...},
+  "inference_config": {...}}`` (files written before the inference configuration was saved lack it);
 - a raw state dict of the original iSeeBetter / RBPN-PyTorch generator (keys possibly ``module.``-prefixed,
   possibly wrapped in ``{"state_dict": ...}`` / ``{"model": ...}``); its configuration is inferred from the
   tensor shapes where possible, else `model_cfg`, else the paper's.
@@ -16,21 +18,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import random
-import shutil
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
-import numpy as np
 import torch
 
-from iseebetter_lib.config import ConfigError, InferenceConfig, ModelConfig
+from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, ModelConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path
 
-CHECKPOINT_FORMAT = "iseebetter-checkpoint"
 GENERATOR_FORMAT = "iseebetter-generator"
 # ModelConfig fields that change the shape of the network (a mismatch cannot load).
 _SHAPE_FIELDS = ("num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")
@@ -64,38 +62,6 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not isinstance(state, Mapping):
         raise UserError(f"{path}: expected a dict in the checkpoint, got {type(state).__name__}")
     return dict(state)
-
-
-def rng_state(device: torch.device) -> dict[str, Any]:
-    """Torch, CUDA, NumPy and Python RNG states as tensors and plain data (loadable with weights_only=True)."""
-    np_state = np.random.get_state()
-    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
-             "python_version": random.getstate()[0],
-             "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
-                       "has_gauss": int(np_state[3]), "gauss": float(np_state[4])}}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what `rng_state` saved (tensors may have been mapped to a GPU on load)."""
-    torch.set_rng_state(state["torch"].cpu())
-    random.setstate((state["python_version"], tuple(state["python"]), None))
-    n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].cpu().numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
-
-
-def link_or_copy(src: Path, dst: Path) -> None:
-    """`dst` becomes the same content as `src`, atomically (a hard link when the file system allows)."""
-    with atomic_path(dst) as tmp:
-        tmp.unlink()
-        try:
-            tmp.hardlink_to(src)
-        except OSError:
-            shutil.copyfile(src, tmp)
 
 
 def generator_file_state(generator_sd: Mapping[str, torch.Tensor], model_cfg: ModelConfig,
@@ -143,9 +109,39 @@ def _unwrap_raw(state: Mapping[str, Any]) -> Mapping[str, Any]:
     return state
 
 
+class LoadedGenerator(NamedTuple):
+    """A generator in eval mode, its configuration and how it is meant to be applied (None: not saved)."""
+
+    generator: torch.nn.Module
+    model_cfg: ModelConfig
+    inference_cfg: InferenceConfig | None
+
+
+def inference_config_from_dict(values: Mapping[str, Any], path: str | os.PathLike) -> InferenceConfig:
+    """The saved ``inference_config`` of `path`; missing fields take today's defaults, unknown ones are errors."""
+    values = dict(values)
+    flow = values.pop("flow", None) or {}
+    try:
+        cfg = InferenceConfig(flow=FlowConfig(**dict(flow)), **values)
+        cfg.validate()
+    except (TypeError, ConfigError) as exc:
+        raise UserError(f"{path}: bad inference configuration in checkpoint ({exc})") from None
+    return cfg
+
+
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
                    model_cfg: ModelConfig | None = None) -> tuple[torch.nn.Module, ModelConfig]:
-    """An RBPN in eval mode on `device` with the weights of `path`, and its configuration.
+    """An RBPN in eval mode on `device` with the weights of `path`, and its configuration (see
+    `load_generator_file`, which also returns the saved inference configuration)."""
+    loaded = load_generator_file(path, device=device, model_cfg=model_cfg)
+    return loaded.generator, loaded.model_cfg
+
+
+def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
+                        model_cfg: ModelConfig | None = None) -> LoadedGenerator:
+    """An RBPN in eval mode on `device` with the weights of `path`, its configuration and its `InferenceConfig`:
+    saved in ``generator.pt``, from the data configuration of a training checkpoint, or None (``generator.pt``
+    files written before it was saved, original state dicts: callers then take today's defaults).
 
     `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
     the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
@@ -155,6 +151,13 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
 
     path = Path(path)
     state = load_checkpoint(path, map_location="cpu")
+    inference_cfg = None
+    if isinstance(state.get("inference_config"), Mapping):
+        inference_cfg = inference_config_from_dict(state["inference_config"], path)
+    elif isinstance(state.get("config"), Mapping) and isinstance(state["config"].get("data"), Mapping):
+        data = state["config"]["data"]  # a training checkpoint: the window rule and flow it trained with
+        inference_cfg = inference_config_from_dict(
+            {k: data[k] for k in ("flow", "future_frames", "boundary") if k in data}, path)
     if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
         try:
             stored = ModelConfig(**state["model_config"])
@@ -202,4 +205,4 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
                          + (f" (+{len(result.unexpected_keys) - 3} more)" if len(result.unexpected_keys) > 3
                             else ""))
         raise UserError(f"{path}: weights do not fit the RBPN configuration ({'; '.join(parts)})")
-    return generator.to(device).eval(), cfg
+    return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)
