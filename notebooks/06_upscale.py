@@ -79,8 +79,9 @@ print("exit status", bad.returncode, "|", bad.stderr.strip())
 # neighbours and tiling are handled inside); `bicubic_clip` is the baseline.
 
 # %%
-generator, model_cfg = load_trained(run_dir)
-ours = np.stack(list(super_resolve_clip(generator, frames, model_cfg, device="cpu", progress=False)))
+generator, model_cfg, inference_cfg = load_trained(run_dir)
+ours = np.stack(list(super_resolve_clip(generator, frames, model_cfg, device="cpu", progress=False,
+                                       inference_cfg=inference_cfg)))
 bicubic = np.stack(list(bicubic_clip(frames, model_cfg.scale_factor, progress=False)))
 print("LR", frames.shape, "-> HR", ours.shape)
 t = len(frames) // 2

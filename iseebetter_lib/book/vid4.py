@@ -19,12 +19,14 @@ PROFILE_CROP = (40, 20, 48, 96)
 PROFILE_ROW = 60
 
 
-def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int) -> dict[str, Any]:
-    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames)."""
+def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
+                   inference_cfg: Any = None) -> dict[str, Any]:
+    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames),
+    the model applied as `inference_cfg` (saved with it) says."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
     return evaluate("vid4", root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    keep_frames=True, progress=False)
+                    keep_frames=True, progress=False, inference_cfg=inference_cfg)
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:
@@ -52,8 +54,8 @@ def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, d
     return sets
 
 
-def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path,
-                            n_frames: int) -> dict[str, np.ndarray]:
+def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
+                            inference_cfg: Any = None) -> dict[str, np.ndarray]:
     """Consecutive frames of an LR crop of calendar: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
     from iseebetter_lib.data.readers import read_frame_folder
 
@@ -63,5 +65,5 @@ def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Pat
     s = model_cfg.scale_factor
     lr_crop = np.ascontiguousarray(lr[:, y:y + h, x:x + w])
     hr_box = (slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    ours = super_resolve(generator, model_cfg, lr_crop)
+    ours = super_resolve(generator, model_cfg, lr_crop, inference_cfg=inference_cfg)
     return {"bicubic": bic[:, hr_box[0], hr_box[1]], "ours": ours, "ground truth": hr[:, hr_box[0], hr_box[1]]}

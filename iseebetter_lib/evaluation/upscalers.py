@@ -7,6 +7,7 @@ whole clip lets video models see the neighbours of each scored frame. `per_frame
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -67,6 +68,33 @@ def model_upscaler(generator: Any, model_cfg: Any, flow_cfg: Any = None, device:
 
     run.engine = engine  # type: ignore[attr-defined]  # the resolved settings, for reports and tests
     return run
+
+
+def model_run(weights: str | Path | None, generator: Any, model_cfg: Any, saved: Any, info: dict[str, Any],
+               **explicit: Any) -> tuple[Upscaler, Any]:
+    """The model's upscaler and configuration, with the inference configuration resolved (see `evaluate`)."""
+    import dataclasses
+
+    from iseebetter_lib.inference.settings import resolve_inference_config
+
+    source = "inference_cfg"
+    if generator is None:
+        from iseebetter_lib.models.weights import load_generator_file
+
+        wpath = Path(weights)
+        if not wpath.is_file():
+            raise UserError(f"{wpath}: checkpoint not found")
+        loaded = load_generator_file(wpath, device="cpu", model_cfg=model_cfg)
+        generator, model_cfg, saved, source = loaded.generator, loaded.model_cfg, loaded.inference_cfg, str(wpath)
+        info["weights"] = str(wpath)
+    elif model_cfg is None:
+        raise UserError("generator given without model_cfg")
+    explicit["flow"] = explicit.pop("flow_cfg")
+    cfg = resolve_inference_config(saved, explicit, defaults={"device": "cpu", "precision": "fp32"}, source=source)
+    upscaler = model_upscaler(generator, model_cfg, inference_cfg=cfg)
+    info["model_config"] = dict(vars(model_cfg))
+    info["inference_config"] = dataclasses.asdict(upscaler.engine.cfg)  # type: ignore[attr-defined]
+    return upscaler, model_cfg
 
 
 def named_upscaler(method: str, scale: int) -> Upscaler:

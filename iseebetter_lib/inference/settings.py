@@ -47,8 +47,8 @@ def resolve_inference_config(saved: InferenceConfig | None, explicit: Mapping[st
         if saved is not None and note is not None and getattr(saved, name) != value:
             if name == "flow":
                 changed = _flow_differences(saved.flow, value)
-                note(f"{', '.join(changed)} given overrides the {source}'s saved value(s)")
+                note(f"{', '.join(changed)} given overrides the flow saved in {source}")
             elif name not in RUNTIME_FIELDS or getattr(saved, name) != getattr(blank, name):
-                note(f"{name} {value!r} given overrides the {source}'s saved {getattr(saved, name)!r}")
+                note(f"{name} {value!r} given overrides {getattr(saved, name)!r} saved in {source}")
         setattr(cfg, name, value)
     return cfg
