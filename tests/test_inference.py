@@ -7,26 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from iseebetter_lib.config import FlowConfig, InferenceConfig, preset
 from iseebetter_lib.models import build_generator
 from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
+from synthetic import moving_clip, write_frames
 
 SAVED = InferenceConfig(flow=FlowConfig(alpha=0.05), boundary="reflect")
-
-
-def moving_clip(n: int = 4, size: int = 64, seed: int = 0) -> np.ndarray:
-    """A smooth random texture moving 4 HR px (1 LR px) right per frame: (n, size, size, 3) uint8."""
-    rng = np.random.default_rng(seed)
-    big = np.kron(rng.integers(0, 256, (size // 8 + n + 2, size // 8 + n + 2, 3)), np.ones((8, 8, 1)))
-    return np.stack([big[:size, 4 * t:4 * t + size] for t in range(n)]).astype(np.uint8)
-
-
-def write_frames(folder, frames) -> None:
-    folder.mkdir(parents=True)
-    for i, frame in enumerate(frames):
-        Image.fromarray(frame).save(folder / f"{i:03d}.png")
 
 
 @pytest.fixture(scope="module")
