@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,15 +27,6 @@ class EvalClip:
     name: str
     hr: np.ndarray  # (T, H, W, 3) uint8, H and W multiples of the scale
     lr: np.ndarray  # (T, H/s, W/s, 3) uint8
-
-
-def crop_ground_truth(hr: np.ndarray, scale: int, label: str | os.PathLike) -> np.ndarray:
-    """GT frames (T, H, W, 3) mod-`scale` cropped at the bottom/right, warning (naming `label`) when it crops."""
-    cropped = modcrop(hr, scale)
-    if cropped.shape != hr.shape:
-        warnings.warn(f"{label}: frame size {hr.shape[2]}x{hr.shape[1]} is not divisible by {scale}: ground truth "
-                      f"cropped to {cropped.shape[2]}x{cropped.shape[1]} (bottom/right)", stacklevel=3)
-    return cropped
 
 
 def vid4_root() -> Path:
@@ -139,7 +129,7 @@ class EvalSet:
 
         hr = (read_septuplet(folder) if self.dataset == "vimeo90k"
               else read_frame_folder(folder, max_frames=self.max_frames, frame_step=self.frame_step))
-        cropped = crop_ground_truth(hr, self.scale, name if self.dataset == "vimeo90k" else folder)
+        cropped = modcrop(hr, self.scale, warn=True, label=name if self.dataset == "vimeo90k" else str(folder))
         lr, path = None, None
         if self.cache_dir is not None:
             path = _lr_cache_path(self.cache_dir, folder, self.frame_files(folder), self.degradation, self.scale)

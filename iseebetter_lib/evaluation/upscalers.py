@@ -25,15 +25,16 @@ def bicubic_upscale(lr: np.ndarray, scale: int = 4) -> np.ndarray:
 
 
 def torch_bicubic_upscale(lr: np.ndarray, scale: int = 4) -> np.ndarray:
-    """The model's residual base: ``F.interpolate(bicubic, align_corners=False)`` on [0, 1], clamped, rounded."""
+    """The model's residual base (`models.rbpn.bicubic_base`) on [0, 1], clamped and rounded to uint8."""
     import torch
-    import torch.nn.functional as F
+
+    from iseebetter_lib.models.rbpn import bicubic_base
 
     a = np.asarray(lr, dtype=np.uint8)
     single = a.ndim == 3
     x = torch.from_numpy(np.ascontiguousarray(a[None] if single else a)).permute(0, 3, 1, 2).float() / 255.0
     with torch.no_grad():
-        y = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False).clamp_(0.0, 1.0)
+        y = bicubic_base(x, scale).clamp_(0.0, 1.0)
     out = torch.round(y * 255.0).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     return out[0] if single else out
 
