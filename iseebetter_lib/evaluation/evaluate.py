@@ -20,7 +20,6 @@ from iseebetter_lib.evaluation.metrics import frame_metrics
 from iseebetter_lib.evaluation.temporal import TofAccumulator, resolve_backend
 from iseebetter_lib.evaluation.results_log import FrameLog, TimeEstimate
 from iseebetter_lib.evaluation.upscalers import Upscaler, model_run, named_upscaler
-from iseebetter_lib.inference.engine import progress_bar
 
 DATASETS = ("vid4", "vimeo90k", "folder")
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig")
@@ -77,6 +76,8 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
     `n_frames` (scored frames in all, when known) gives the progress bar its ETA and the first-frame time
     estimate; `log` records each scored frame and supplies the frames a resumed run already scored (not rescored).
     """
+    from iseebetter_lib.inference.engine import progress_bar
+
     if tof and (center_only or frame_step != 1):
         raise UserError("--tof: needs consecutive frames (use --frame-step 1; not with centre-frame scoring)")
     if log is not None and (tof or keep_frames):
@@ -225,7 +226,9 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
     proto = protocol(dataset, degradation, scale, crop, frame_step, max_frames, tof, tof_backend, rounded_y)
     log = None
     if results_log is not None:
+        stat = Path(weights).stat() if weights is not None else None
         run = {"method": method, "baselines": list(baselines), "weights": info.get("weights"),
+               "weights_file": None if stat is None else f"{stat.st_size} bytes, mtime {stat.st_mtime_ns}",
                "model_config": info.get("model_config"), "inference_config": info.get("inference_config"),
                "root": str(clips.root), "list": None if list_file is None else str(list_file), **proto}
         log = FrameLog(results_log, run, resume=resume, overwrite=overwrite_log)
