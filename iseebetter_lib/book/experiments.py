@@ -88,15 +88,6 @@ def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def same_frames_bicubic(hr: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """(LR, MATLAB-bicubic upscaled) of HR frames (T, H, W, 3) by the standard BI protocol."""
-    from iseebetter_lib.data import degrade, imresize, modcrop
-
-    hr = np.stack([modcrop(f, scale) for f in hr])
-    lr = degrade(hr, scale, "BI")
-    return lr, imresize(lr, float(scale))
-
-
 def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu",
                   inference_cfg: Any = None) -> np.ndarray:
     """All frames of an LR clip (T, h, w, 3) uint8 through the model, as `inference_cfg` says (today's defaults
