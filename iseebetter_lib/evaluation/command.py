@@ -61,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from its per-frame results (finished frames are not rescored)")
     p.add_argument("--csv", metavar="OUT", help="write per-clip rows as CSV")
-    p.add_argument("--overwrite", action="store_true", help="replace existing --json/--csv files")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing --json/--csv files (without --resume: per-frame results too)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tile", metavar="N|auto",
                    help="core tile side in LR pixels, or auto (default): whole frame unless it exceeds the memory "
                         "budget")
-    p.add_argument("--boundary", choices=("copy", "reflect"),
+    p.add_argument("--boundary", metavar="copy|reflect",
                    help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
                         "weights, else copy)")
     p.add_argument("--memory-budget", metavar="MB", help="memory for the model's activations (default: half of "

@@ -106,6 +106,8 @@ def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | 
     dev = resolve_device(device or "auto")
     check_precision(precision or "fp32", dev)
     parse_tile(tile)
+    if boundary not in (None, "copy", "reflect"):
+        raise UserError(f"--boundary: {boundary!r} is not copy or reflect")
     if memory_budget_mb is not None and not memory_budget_mb > 0:
         raise UserError(f"--memory-budget: {memory_budget_mb!r} must be > 0 (MB)")
     if max_frames is not None and max_frames < 1:
