@@ -137,6 +137,52 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
     return loaded.generator, loaded.model_cfg
 
 
+def _saved_inference_config(state: Mapping[str, Any], path: Path) -> InferenceConfig | None:
+    """``generator.pt``'s inference configuration, or a training checkpoint's (its data's flow and window rule)."""
+    if isinstance(state.get("inference_config"), Mapping):
+        return inference_config_from_dict(state["inference_config"], path)
+    if isinstance(state.get("config"), Mapping) and isinstance(state["config"].get("data"), Mapping):
+        data = state["config"]["data"]
+        return inference_config_from_dict({k: data[k] for k in ("flow", "future_frames", "boundary") if k in data},
+                                          path)
+    return None
+
+
+def _check_expected(found: ModelConfig, expected: ModelConfig | None, path: Path) -> None:
+    problems = model_config_mismatch(found, expected) if expected is not None else []
+    if problems:
+        raise UserError(f"{path}: checkpoint configuration differs from the requested one: " + "; ".join(problems))
+
+
+def _weights_and_config(state: Mapping[str, Any], path: Path,
+                        model_cfg: ModelConfig | None) -> tuple[Mapping[str, torch.Tensor], ModelConfig]:
+    """(state dict with our key names, configuration) of one of the layouts of the module doc."""
+    from iseebetter_lib.models import convert_original_state_dict
+
+    if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
+        try:
+            stored = ModelConfig(**state["model_config"])
+        except TypeError as exc:
+            raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
+        _check_expected(stored, model_cfg, path)
+        return state["generator"], stored
+    raw = _unwrap_raw(state)
+    if not raw or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in raw.items()):
+        raise UserError(f"{path}: neither an iSeeBetter checkpoint nor a generator state dict")
+    sd = convert_original_state_dict(raw)
+    inferred = infer_model_config(sd)
+    if inferred is None:
+        raise UserError(f"{path}: not an RBPN generator state dict (no feat0/DBPN/output weights)")
+    _check_expected(inferred, model_cfg, path)
+    if model_cfg is not None:
+        return sd, dataclasses.replace(model_cfg)
+    return sd, dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
+
+
+def _first_keys(label: str, keys: list[str]) -> str:
+    return f"{label} {', '.join(keys[:3])}" + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+
+
 def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
                         model_cfg: ModelConfig | None = None) -> LoadedGenerator:
     """An RBPN in eval mode on `device` with the weights of `path`, its configuration and its `InferenceConfig`:
@@ -147,45 +193,12 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
     from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
     """
-    from iseebetter_lib.models import build_generator, convert_original_state_dict
+    from iseebetter_lib.models import build_generator
 
     path = Path(path)
     state = load_checkpoint(path, map_location="cpu")
-    inference_cfg = None
-    if isinstance(state.get("inference_config"), Mapping):
-        inference_cfg = inference_config_from_dict(state["inference_config"], path)
-    elif isinstance(state.get("config"), Mapping) and isinstance(state["config"].get("data"), Mapping):
-        data = state["config"]["data"]  # a training checkpoint: the window rule and flow it trained with
-        inference_cfg = inference_config_from_dict(
-            {k: data[k] for k in ("flow", "future_frames", "boundary") if k in data}, path)
-    if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
-        try:
-            stored = ModelConfig(**state["model_config"])
-        except TypeError as exc:
-            raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
-        sd = state["generator"]
-        if model_cfg is not None:
-            problems = model_config_mismatch(stored, model_cfg)
-            if problems:
-                raise UserError(f"{path}: checkpoint configuration differs from the requested one: "
-                                + "; ".join(problems))
-        cfg = stored
-    else:
-        raw = _unwrap_raw(state)
-        if not raw or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in raw.items()):
-            raise UserError(f"{path}: neither an iSeeBetter checkpoint nor a generator state dict")
-        sd = convert_original_state_dict(raw)
-        inferred = infer_model_config(sd)
-        if inferred is None:
-            raise UserError(f"{path}: not an RBPN generator state dict (no feat0/DBPN/output weights)")
-        if model_cfg is not None:
-            problems = model_config_mismatch(inferred, model_cfg)
-            if problems:
-                raise UserError(f"{path}: checkpoint configuration differs from the requested one: "
-                                + "; ".join(problems))
-            cfg = dataclasses.replace(model_cfg)
-        else:
-            cfg = dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
+    inference_cfg = _saved_inference_config(state, path)
+    sd, cfg = _weights_and_config(state, path, model_cfg)
     try:
         generator = build_generator(cfg)
     except ConfigError as exc:
@@ -196,13 +209,7 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
         detail = " ".join(str(exc).split())[:300]
         raise UserError(f"{path}: weights do not fit the RBPN configuration ({detail})") from None
     if result.missing_keys or result.unexpected_keys:
-        parts = []
-        if result.missing_keys:
-            parts.append(f"missing {', '.join(result.missing_keys[:3])}"
-                         + (f" (+{len(result.missing_keys) - 3} more)" if len(result.missing_keys) > 3 else ""))
-        if result.unexpected_keys:
-            parts.append(f"unexpected {', '.join(result.unexpected_keys[:3])}"
-                         + (f" (+{len(result.unexpected_keys) - 3} more)" if len(result.unexpected_keys) > 3
-                            else ""))
+        parts = ([_first_keys("missing", result.missing_keys)] if result.missing_keys else []) + (
+            [_first_keys("unexpected", result.unexpected_keys)] if result.unexpected_keys else [])
         raise UserError(f"{path}: weights do not fit the RBPN configuration ({'; '.join(parts)})")
     return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)
