@@ -104,3 +104,25 @@ def test_explicit_runtime_arguments_override_only_with_a_note_when_saved(capsys)
     assert resolve_inference_config(saved, {}, {"tile": "auto"}).tile == "32"  # a deliberately saved tile wins
     assert resolve_inference_config(saved, {"tile": 16}, {"tile": "auto"}, source="g.pt").tile == "16"
     assert capsys.readouterr().err.strip() == "note: tile '16' given overrides '32' saved in g.pt"
+
+
+def test_evaluation_and_upscale_read_videos_and_folders_alike(tmp_path):
+    """One reader: a video clip beside a frame folder is an evaluation clip; open_frames streams what read_frames
+    returns."""
+    from iseebetter_lib.data.eval_sets import EvalSet
+    from iseebetter_lib.data.readers import open_frames, read_frames
+    from iseebetter_lib.evaluation import evaluate
+    from iseebetter_lib.inference.writer import open_output
+
+    root = tmp_path / "clips"
+    write_frames(root / "still", moving_clip(3, seed=3))
+    with open_output(root / "moving.mp4", 25) as writer:
+        for frame in moving_clip(4, seed=4):
+            writer.write(frame)
+    clips = EvalSet("folder", root, frame_step=2)
+    assert [name for name, _ in clips.sources] == ["still", "moving"] and clips.frame_counts() == [2, 2]
+    frames, rate, n = open_frames(root / "moving.mp4")
+    np.testing.assert_array_equal(np.stack(list(frames)), read_frames(root / "moving.mp4"))
+    assert (rate, n) == (25, 4)
+    result = evaluate("folder", root=root, method="bicubic", progress=False)
+    assert {c: v["frames"] for c, v in result["clips"].items()} == {"still": 3, "moving": 4}

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from iseebetter_lib.data.degrade import degrade, modcrop
-from iseebetter_lib.data.readers import list_clip_folders, list_frame_files, read_frame_folder
+from iseebetter_lib.data.readers import count_frames, list_clip_folders, list_frame_files, read_frames
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path
 
@@ -38,9 +38,10 @@ def vid4_root() -> Path:
     return root
 
 
-def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int) -> Path:
+def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int,
+                   selection: str = "") -> Path:
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{folder.resolve()}|{degradation}|{scale}".encode())
+    h.update(f"{folder.resolve()}|{degradation}|{scale}{selection}".encode())
     for f in files:
         st = f.stat()
         h.update(f"|{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
@@ -51,32 +52,34 @@ DATASETS = ("vid4", "vimeo90k", "folder")
 
 
 def _clip_sources(dataset: str, root: Path, list_file: str | os.PathLike | None) -> list[tuple[str, Path]]:
-    """(clip name, folder) of every clip of the set: Vimeo septuplets, or the clip folders of `root` (`root`
+    """(clip name, path) of every clip of the set: Vimeo septuplets, or the clip folders and videos of `root` (`root`
     itself when it holds frames), restricted to the names of `list_file`."""
-    from iseebetter_lib.data.readers import IMAGE_EXTS, list_vimeo_septuplets
+    from iseebetter_lib.data.readers import IMAGE_EXTS, VIDEO_EXTS, list_vimeo_septuplets, natural_sort
 
     if list_file is not None and not Path(list_file).is_file():
         raise UserError(f"{list_file}: list file not found")
     if dataset == "vimeo90k":
         return [(f"{f.parent.name}/{f.name}", f) for f in list_vimeo_septuplets(root, list_file, split="test")]
     if any(p.is_file() and p.suffix.lower() in IMAGE_EXTS for p in root.iterdir()):
-        folders = [root]
+        sources = [(root.name, root)]
     else:
-        folders = list_clip_folders(root)
+        videos = natural_sort(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTS)
+        sources = [(f.name, f) for f in list_clip_folders(root)] + [(Path(v).stem, Path(v)) for v in videos]
     if list_file is not None:
         wanted = [line.strip() for line in Path(list_file).read_text().splitlines() if line.strip()]
-        by_name = {f.name: f for f in folders}
+        by_name = dict(sources)
         unknown = [w for w in wanted if w not in by_name]
         if unknown:
-            raise UserError(f"{list_file}: clip {unknown[0]!r} is not a frame folder of {root}")
-        folders = [by_name[w] for w in wanted]
-    return [(f.name, f) for f in folders]
+            raise UserError(f"{list_file}: clip {unknown[0]!r} is not a frame folder or video of {root}")
+        sources = [(w, by_name[w]) for w in wanted]
+    return sources
 
 
 class EvalSet:
     """The clips of an evaluation set, read lazily: one clip (GT and LR) in memory at a time.
 
-    `dataset`: "vid4" (default root `vid4_root()`), "folder" (a folder of clip folders, or of frames: one clip) or
+    `dataset`: "vid4" (default root `vid4_root()`), "folder" (a folder of clip folders and videos, or of frames: one
+    clip) or
     "vimeo90k" (septuplets; `list_file` or the root's ``sep_testlist.txt``). `list_file` / `clips` keep some clip
     names; `max_frames` / `frame_step` select GT frames; with `cache_dir` the LR frames are kept on disk as ``.npy``
     keyed by the GT files (names, sizes, mtimes), degradation and scale.
@@ -110,15 +113,19 @@ class EvalSet:
     def __len__(self) -> int:
         return len(self.sources)
 
-    def frame_files(self, folder: Path) -> list[Path]:
-        """The GT frame files of one clip that are read."""
+    def frame_files(self, source: Path) -> list[Path]:
+        """The files one clip's GT frames are read from (a video: the file itself)."""
         if self.dataset == "vimeo90k":
-            return [folder / f"im{i}.png" for i in range(1, 8)]
-        return list_frame_files(folder)[::self.frame_step][:self.max_frames]
+            return [source / f"im{i}.png" for i in range(1, 8)]
+        if not source.is_dir():
+            return [source]
+        return list_frame_files(source)[::self.frame_step][:self.max_frames]
 
     def frame_counts(self) -> list[int]:
-        """Frames of each clip, from the file lists (no frame is read)."""
-        return [len(self.frame_files(folder)) for _, folder in self.sources]
+        """Frames of each clip, from the file lists and video headers (no frame is decoded)."""
+        if self.dataset == "vimeo90k":
+            return [7] * len(self.sources)
+        return [count_frames(source, self.max_frames, self.frame_step) for _, source in self.sources]
 
     def __iter__(self) -> Iterator[EvalClip]:
         for name, folder in self.sources:
@@ -128,11 +135,13 @@ class EvalSet:
         from iseebetter_lib.data.readers import read_septuplet
 
         hr = (read_septuplet(folder) if self.dataset == "vimeo90k"
-              else read_frame_folder(folder, max_frames=self.max_frames, frame_step=self.frame_step))
+              else read_frames(folder, max_frames=self.max_frames, frame_step=self.frame_step))
         cropped = modcrop(hr, self.scale, warn=True, label=name if self.dataset == "vimeo90k" else str(folder))
         lr, path = None, None
         if self.cache_dir is not None:
-            path = _lr_cache_path(self.cache_dir, folder, self.frame_files(folder), self.degradation, self.scale)
+            selection = "" if folder.is_dir() else f"|frames {self.max_frames} step {self.frame_step}"
+            path = _lr_cache_path(self.cache_dir, folder, self.frame_files(folder), self.degradation, self.scale,
+                                  selection)
             try:
                 lr = np.load(path, allow_pickle=False) if path.is_file() else None
             except (OSError, ValueError, EOFError):

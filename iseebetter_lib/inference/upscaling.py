@@ -69,23 +69,12 @@ def bicubic_clip(lr_frames: np.ndarray | Iterable[np.ndarray], scale: int = 4, p
         bar.close()
 
 
-def _open_input(path: Path, max_frames: int | None, fps: float | None) -> tuple[Iterator[np.ndarray], float, int]:
+def _open_input(path: Path, max_frames: int | None, fps: float | None) -> tuple[Iterator[np.ndarray], Any, int]:
     """(frame iterator, fps, number of frames that will be read) for a video file or a frame folder."""
-    if path.is_dir():
-        from iseebetter_lib.data.readers import list_frame_files, read_image
+    from iseebetter_lib.data.readers import open_frames
 
-        files = list_frame_files(path)[:max_frames]
-        return (read_image(f) for f in files), float(fps or 25.0), len(files)
-    if not path.exists():
-        raise UserError(f"{path}: input not found (expected a video file or a folder of frames)")
-    if not os.access(path, os.R_OK):
-        raise UserError(f"{path}: input is not readable")
-    from iseebetter_lib.data.video import iter_video_frames, video_info
-
-    info = video_info(path)
-    rate = fps or info.rate or info.fps
-    n = info.n_frames if max_frames is None else min(info.n_frames, max_frames)
-    return iter_video_frames(path, max_frames=max_frames), rate, n
+    frames, rate, n = open_frames(path, max_frames)
+    return frames, fps or rate or 25.0, n
 
 
 def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | os.PathLike | None = None,
