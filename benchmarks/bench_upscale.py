@@ -16,10 +16,10 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time, torch
-from iseebetter_lib.checkpoint import generator_file_state, save_checkpoint
+from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
 from iseebetter_lib.config import preset
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.upscale import upscale
+from iseebetter_lib.inference import upscale
 args = json.loads(sys.argv[1])
 torch.manual_seed(0)
 cfg = preset(args["preset"]).model
@@ -41,10 +41,10 @@ def sample(name: str) -> Path:
 def bpp_table() -> None:
     import torch
 
-    from iseebetter_lib import upscale_tiling as tiling
+    from iseebetter_lib.inference import tiling
     from iseebetter_lib.config import preset
     from iseebetter_lib.models import build_generator
-    from iseebetter_lib.upscale import bytes_per_pixel
+    from iseebetter_lib.inference.engine import bytes_per_pixel
 
     print("| preset | radius (LR px) | overlap | estimated B/px | measured B/px (CPU profiler) |")
     print("|---|---|---|---|---|")

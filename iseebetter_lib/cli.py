@@ -24,7 +24,7 @@ from iseebetter_lib.errors import UserError
 SUBCOMMANDS = (
     ("iseebetter_lib.training.command", "train"),
     ("iseebetter_lib.evaluation.command", "evaluate"),
-    ("iseebetter_lib.upscale_command", "upscale"),
+    ("iseebetter_lib.inference.command", "upscale"),
     ("iseebetter_lib.book.command", "book"),
 )
 

@@ -42,12 +42,12 @@ from iseebetter_lib.evaluation.tables import results_table
 
 torch.manual_seed(seed)
 CHAPTER = "05_vid4"
-generator, model_cfg = load_trained(run_dir)
+generator, model_cfg, inference_cfg = load_trained(run_dir)
 print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {model_cfg.nFrames} frames, "
       f"residual={model_cfg.residual}")
 
 # %%
-result = vid4.evaluate_model(generator, model_cfg, vid4_root, frame_step)
+result = vid4.evaluate_model(generator, model_cfg, vid4_root, frame_step, inference_cfg)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
 
@@ -79,7 +79,7 @@ for clip, images in sets.items():
 # as horizontal streaks, blur as smeared vertical structures.
 
 # %%
-videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames)
+videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames, inference_cfg)
 save_figure(plots.temporal_profiles(videos, vid4.PROFILE_ROW), CHAPTER, "temporal_profile", profile);
 
 # %%

@@ -37,8 +37,8 @@ from iseebetter_lib.book import plots, widgets
 from iseebetter_lib.book.chapters import sample_frames
 from iseebetter_lib.book.experiments import load_trained, trained_checkpoint
 from iseebetter_lib.book.figures import save_figure
-from iseebetter_lib.upscale import bicubic_clip, super_resolve_clip
-from iseebetter_lib.upscale_writer import open_output
+from iseebetter_lib.inference import bicubic_clip, super_resolve_clip
+from iseebetter_lib.inference.writer import open_output
 
 CHAPTER = "06_upscale"
 work = Path(work_dir)
@@ -79,8 +79,9 @@ print("exit status", bad.returncode, "|", bad.stderr.strip())
 # neighbours and tiling are handled inside); `bicubic_clip` is the baseline.
 
 # %%
-generator, model_cfg = load_trained(run_dir)
-ours = np.stack(list(super_resolve_clip(generator, frames, model_cfg, device="cpu", progress=False)))
+generator, model_cfg, inference_cfg = load_trained(run_dir)
+ours = np.stack(list(super_resolve_clip(generator, frames, model_cfg, device="cpu", progress=False,
+                                       inference_cfg=inference_cfg)))
 bicubic = np.stack(list(bicubic_clip(frames, model_cfg.scale_factor, progress=False)))
 print("LR", frames.shape, "-> HR", ours.shape)
 t = len(frames) // 2

@@ -10,11 +10,11 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from iseebetter_lib.checkpoint import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
-                                       save_checkpoint)
 from iseebetter_lib.config import ModelConfig, preset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
+from iseebetter_lib.models.weights import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
+                                           save_checkpoint)
 
 TINY = ModelConfig(base_filter=16, feat=8, num_stages=1, n_resblock=1, nFrames=3, residual=True)
 
@@ -66,8 +66,9 @@ def test_generator_file_loads_with_its_configuration(tmp_path):
     assert cfg == TINY and not loaded.training
     for key, value in gen.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value)
-    same, _ = load_generator(path, model_cfg=dataclasses.replace(TINY))
-    assert same is not None
+    same, same_cfg = load_generator(path, model_cfg=dataclasses.replace(TINY))  # the expected shape: accepted
+    assert same_cfg == TINY
+    assert all(torch.equal(same.state_dict()[k], v) for k, v in gen.state_dict().items())
 
 
 def test_configuration_mismatch_names_the_fields(tmp_path):

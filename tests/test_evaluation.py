@@ -205,7 +205,7 @@ def tiny_checkpoint(tmp_path_factory):
     pytest.importorskip("iseebetter_lib.flow")
     import torch
 
-    from iseebetter_lib.checkpoint import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
     from iseebetter_lib.config import preset
     from iseebetter_lib.models import build_generator
 
@@ -241,7 +241,7 @@ def test_model_frame_subset_equals_whole_clip(tiny_checkpoint, vid4):
     from iseebetter_lib.data import degrade
     from iseebetter_lib.data.readers import read_frame_folder
     from iseebetter_lib.evaluation import model_upscaler
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference.engine import super_resolve_clip
 
     _, generator, cfg = tiny_checkpoint
     hr = read_frame_folder(vid4 / "walk", max_frames=6)[:, 100:228, 200:360]

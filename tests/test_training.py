@@ -9,8 +9,8 @@ import os
 import pytest
 import torch
 
-from iseebetter_lib.checkpoint import load_checkpoint, load_generator
 from iseebetter_lib.config import LossWeights, preset
+from iseebetter_lib.models.weights import load_checkpoint, load_generator
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import Discriminator, build_generator

@@ -11,8 +11,8 @@ import torch
 
 from iseebetter_lib.config import preset
 from iseebetter_lib.errors import UserError
-from iseebetter_lib import upscale_tiling as tiling
-from iseebetter_lib.upscale_window import SlidingWindow, _default_index_fn
+from iseebetter_lib.inference import tiling
+from iseebetter_lib.inference.window import SlidingWindow, _default_index_fn
 
 
 def _labelled(n, h=4, w=5):
@@ -133,7 +133,7 @@ def test_choose_tile_fits_budget():
 
 
 def test_measured_bytes_per_pixel_is_near_estimate():
-    from iseebetter_lib.upscale import bytes_per_pixel
+    from iseebetter_lib.inference.engine import bytes_per_pixel
 
     g, cfg = _tiny_generator()
     cpu = torch.device("cpu")
@@ -152,7 +152,7 @@ def test_measured_bytes_per_pixel_is_near_estimate():
 
 # ---------------------------------------------------------------- super_resolve_clip
 def test_super_resolve_clip_streaming_and_tiling_agree(sample_videos):
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference.engine import super_resolve_clip
 
     g, cfg = _tiny_generator()
     lr = _real_lr(sample_videos, n=4, crop=(32, 40))
@@ -163,7 +163,7 @@ def test_super_resolve_clip_streaming_and_tiling_agree(sample_videos):
     for a, b, c in zip(from_array, from_iter, tiled):
         assert np.array_equal(a, b)
         assert np.abs(a.astype(int) - c.astype(int)).max() <= 1
-    from iseebetter_lib.upscale import plan_frame_tiles
+    from iseebetter_lib.inference.engine import plan_frame_tiles
 
     assert len(plan_frame_tiles(g, cfg, 32, 40, torch.device("cpu"), "fp32", "auto", 4.0)) > 1
     budget = list(super_resolve_clip(g, lr[:2], cfg, memory_budget_mb=4.0, progress=False))
@@ -171,7 +171,7 @@ def test_super_resolve_clip_streaming_and_tiling_agree(sample_videos):
 
 
 def test_super_resolve_clip_bf16_on_cpu_is_close(sample_videos):
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference.engine import super_resolve_clip
 
     g, cfg = _tiny_generator(name="reduced")  # tiny random nets cancel too much for bf16; reduced is like trained
     lr = _real_lr(sample_videos, n=2, crop=(24, 32))
@@ -183,7 +183,7 @@ def test_super_resolve_clip_bf16_on_cpu_is_close(sample_videos):
 
 
 def test_super_resolve_clip_rejects_bad_arguments():
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference.engine import super_resolve_clip
 
     g, cfg = _tiny_generator()
     lr = np.zeros((2, 8, 8, 3), np.uint8)
@@ -197,7 +197,7 @@ def test_super_resolve_clip_rejects_bad_arguments():
 
 # ---------------------------------------------------------------- writer
 def test_writer_is_atomic_on_interrupt(tmp_path):
-    from iseebetter_lib.upscale_writer import open_output
+    from iseebetter_lib.inference.writer import open_output
 
     for name in ("out.mp4", "frames"):
         with pytest.raises(KeyboardInterrupt):
@@ -210,7 +210,7 @@ def test_writer_is_atomic_on_interrupt(tmp_path):
 # ---------------------------------------------------------------- command line
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory):
-    from iseebetter_lib.checkpoint import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
 
     g, cfg = _tiny_generator()
     return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "generator.pt", generator_file_state(g.state_dict(), cfg))
@@ -314,7 +314,7 @@ def test_cli_bad_paths(tmp_path, sample_videos, tiny_ckpt, capsys):
 
 
 def test_upscale_interrupted_leaves_nothing(tmp_path, sample_videos, monkeypatch):
-    import iseebetter_lib.upscale as up
+    import iseebetter_lib.inference.upscaling as up
 
     def broken(frames, scale, progress=True, total=None):
         yield np.zeros((16, 16, 3), np.uint8)

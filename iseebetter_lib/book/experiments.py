@@ -67,11 +67,11 @@ def trained_checkpoint(run_dir: str | Path) -> Path:
     return path
 
 
-def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any]:
-    from iseebetter_lib.checkpoint import load_generator
+def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any, Any]:
+    """(generator, model configuration, inference configuration) of the model chapter 03 trained in `run_dir`."""
+    from iseebetter_lib.models.weights import load_generator_file
 
-    generator, model_cfg = load_generator(trained_checkpoint(run_dir), device=device)
-    return generator.eval(), model_cfg
+    return tuple(load_generator_file(trained_checkpoint(run_dir), device=device))
 
 
 def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -88,17 +88,11 @@ def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def same_frames_bicubic(hr: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """(LR, MATLAB-bicubic upscaled) of HR frames (T, H, W, 3) by the standard BI protocol."""
-    from iseebetter_lib.data import degrade, imresize, modcrop
+def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu",
+                  inference_cfg: Any = None) -> np.ndarray:
+    """All frames of an LR clip (T, h, w, 3) uint8 through the model, as `inference_cfg` says (today's defaults
+    when None): (T, H, W, 3) uint8."""
+    from iseebetter_lib.inference import super_resolve_clip
 
-    hr = np.stack([modcrop(f, scale) for f in hr])
-    lr = degrade(hr, scale, "BI")
-    return lr, imresize(lr, float(scale))
-
-
-def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """All frames of an LR clip (T, h, w, 3) uint8 through the model: (T, H, W, 3) uint8."""
-    from iseebetter_lib.upscale import super_resolve_clip
-
-    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False)))
+    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False,
+                                            inference_cfg=inference_cfg)))

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from iseebetter_lib.book.experiments import same_frames_bicubic, super_resolve
+from iseebetter_lib.book.experiments import super_resolve
 
 # Zoom boxes (y, x, height, width) in HR pixels, on textured regions like the paper's visual comparison.
 ZOOM_BOXES = {"calendar": (200, 140, 100, 160), "city": (150, 460, 100, 160), "foliage": (180, 280, 100, 160),
@@ -19,12 +19,14 @@ PROFILE_CROP = (40, 20, 48, 96)
 PROFILE_ROW = 60
 
 
-def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int) -> dict[str, Any]:
-    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames)."""
+def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
+                   inference_cfg: Any = None) -> dict[str, Any]:
+    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames),
+    the model applied as `inference_cfg` (saved with it) says."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
     return evaluate("vid4", root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    keep_frames=True, progress=False)
+                    keep_frames=True, progress=False, inference_cfg=inference_cfg)
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:
@@ -38,30 +40,35 @@ def verdict(rows: list[dict[str, Any]]) -> str:
             + ("**The trained model beats both.**" if beats else "**The trained model does NOT beat both.**"))
 
 
+def _clip(vid4_root: str | Path, name: str, n_frames: int, scale: int) -> Any:
+    """The first `n_frames` of one Vid4 clip by the evaluation's protocol (mod-cropped GT, BI LR)."""
+    from iseebetter_lib.data.eval_sets import EvalSet
+
+    return next(iter(EvalSet("vid4", vid4_root, scale=scale, max_frames=n_frames, clips=[name])))
+
+
 def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """Per clip, the first scored frame as bicubic / ours / ground truth (HR uint8)."""
-    from iseebetter_lib.data.readers import read_frame_folder
+    from iseebetter_lib.evaluation.upscalers import bicubic_upscale
 
+    scale = int(result["protocol"]["scale"])
     sets = {}
-    for clip, frames in result["_frames"].items():
-        t = result["clips"][clip]["frame_indices"][0]
-        hr = read_frame_folder(Path(vid4_root) / clip, max_frames=t + 1)[t:t + 1]
-        _, bic = same_frames_bicubic(hr)
-        gt = hr[0, : bic.shape[1], : bic.shape[2]]
-        sets[clip] = {"bicubic": bic[0], "ours": frames[0], "ground truth": gt}
+    for name, frames in result["_frames"].items():
+        t = result["clips"][name]["frame_indices"][0]
+        clip = _clip(vid4_root, name, t + 1, scale)
+        sets[name] = {"bicubic": bicubic_upscale(clip.lr[t], scale), "ours": frames[0], "ground truth": clip.hr[t]}
     return sets
 
 
-def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path,
-                            n_frames: int) -> dict[str, np.ndarray]:
+def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
+                            inference_cfg: Any = None) -> dict[str, np.ndarray]:
     """Consecutive frames of an LR crop of calendar: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
-    from iseebetter_lib.data.readers import read_frame_folder
+    from iseebetter_lib.evaluation.upscalers import bicubic_upscale
 
-    hr = read_frame_folder(Path(vid4_root) / PROFILE_CLIP, max_frames=n_frames)
-    lr, bic = same_frames_bicubic(hr)
-    y, x, h, w = PROFILE_CROP
     s = model_cfg.scale_factor
-    lr_crop = np.ascontiguousarray(lr[:, y:y + h, x:x + w])
-    hr_box = (slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    ours = super_resolve(generator, model_cfg, lr_crop)
-    return {"bicubic": bic[:, hr_box[0], hr_box[1]], "ours": ours, "ground truth": hr[:, hr_box[0], hr_box[1]]}
+    clip = _clip(vid4_root, PROFILE_CLIP, n_frames, s)
+    y, x, h, w = PROFILE_CROP
+    hr_box = (slice(None), slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
+    ours = super_resolve(generator, model_cfg, np.ascontiguousarray(clip.lr[:, y:y + h, x:x + w]),
+                         inference_cfg=inference_cfg)
+    return {"bicubic": bicubic_upscale(clip.lr, s)[hr_box], "ours": ours, "ground truth": clip.hr[hr_box]}

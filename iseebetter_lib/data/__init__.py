@@ -22,7 +22,7 @@ _LAZY = {
     "FlowCache": "flow_cache", "crop_vs_whole_epe": "flow_cache",
     "TrainingDataset": "dataset", "Clip": "dataset", "load_clips": "dataset",
     "embedded_dataset": "embedded", "sample_video_dir": "embedded",
-    "EvalClip": "eval_sets", "load_eval_clips": "eval_sets", "vid4_root": "eval_sets",
+    "EvalClip": "eval_sets", "EvalSet": "eval_sets", "load_eval_clips": "eval_sets", "vid4_root": "eval_sets",
 }
 
 

@@ -29,8 +29,9 @@ def gaussian_kernel_1d(sigma: float = BD_SIGMA, size: int = BD_KERNEL) -> np.nda
     return k / k.sum()
 
 
-def modcrop(img: np.ndarray, scale: int, warn: bool = False) -> np.ndarray:
-    """Crop H and W (bottom/right) to multiples of `scale`; works on H x W[x C] or T x H x W x C."""
+def modcrop(img: np.ndarray, scale: int, warn: bool = False, label: str | None = None) -> np.ndarray:
+    """Crop H and W (bottom/right) to multiples of `scale`; works on H x W[x C] or T x H x W x C. With `warn`, a
+    crop is announced by a warning (prefixed by `label`, e.g. the clip's folder, when given)."""
     a = np.asarray(img)
     ha, wa = (1, 2) if a.ndim == 4 else (0, 1)
     h, w = a.shape[ha], a.shape[wa]
@@ -40,8 +41,9 @@ def modcrop(img: np.ndarray, scale: int, warn: bool = False) -> np.ndarray:
     if (nh, nw) == (h, w):
         return a
     if warn:
-        warnings.warn(f"frame size {w}x{h} is not divisible by {scale}: cropped to {nw}x{nh} (bottom/right)",
-                      stacklevel=2)
+        prefix = f"{label}: " if label else ""
+        warnings.warn(f"{prefix}frame size {w}x{h} is not divisible by {scale}: cropped to {nw}x{nh} "
+                      "(bottom/right)", stacklevel=3)
     index = [slice(None)] * a.ndim
     index[ha], index[wa] = slice(0, nh), slice(0, nw)
     return a[tuple(index)]

@@ -1,7 +1,7 @@
 """Evaluation clips: ground truth (mod-cropped to the scale) and its LR version made by the chosen degradation.
 
-`load_eval_clips("vid4")` reads ``../shared/data/Vid4/GT`` (or ``$ISEEBETTER_VID4``); any folder of clip folders
-(Vid4/SPMCS layout) works too. LR frames come from `degrade` (BI: MATLAB-compatible bicubic; BD: Gaussian blur +
+`EvalSet("vid4")` reads ``../shared/data/Vid4/GT`` (or ``$ISEEBETTER_VID4``) lazily, one clip at a time; any
+folder of clip folders (Vid4/SPMCS layout) and Vimeo-90K septuplets work too. LR frames come from `degrade` (BI: MATLAB-compatible bicubic; BD: Gaussian blur +
 subsampling); with `cache_dir` they are kept on disk as ``.npy`` keyed by the GT files (names, sizes, mtimes),
 degradation, scale and frame selection.
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from iseebetter_lib.data.degrade import degrade, modcrop
-from iseebetter_lib.data.readers import list_clip_folders, list_frame_files, read_frame_folder
+from iseebetter_lib.data.readers import count_frames, list_clip_folders, list_frame_files, read_frames
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path
 
@@ -29,15 +29,6 @@ class EvalClip:
     lr: np.ndarray  # (T, H/s, W/s, 3) uint8
 
 
-def crop_ground_truth(hr: np.ndarray, scale: int, label: str | os.PathLike) -> np.ndarray:
-    """GT frames (T, H, W, 3) mod-`scale` cropped at the bottom/right, warning (naming `label`) when it crops."""
-    cropped = modcrop(hr, scale)
-    if cropped.shape != hr.shape:
-        warnings.warn(f"{label}: frame size {hr.shape[2]}x{hr.shape[1]} is not divisible by {scale}: ground truth "
-                      f"cropped to {cropped.shape[2]}x{cropped.shape[1]} (bottom/right)", stacklevel=3)
-    return cropped
-
-
 def vid4_root() -> Path:
     """Vid4 ground truth: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
     env = os.environ.get("ISEEBETTER_VID4")
@@ -47,50 +38,129 @@ def vid4_root() -> Path:
     return root
 
 
-def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int) -> Path:
+def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int,
+                   selection: str = "") -> Path:
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{folder.resolve()}|{degradation}|{scale}".encode())
+    h.update(f"{folder.resolve()}|{degradation}|{scale}{selection}".encode())
     for f in files:
         st = f.stat()
         h.update(f"|{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return cache_dir / "eval_lr" / f"{folder.name}-{degradation}x{scale}-{h.hexdigest()}.npy"
 
 
-def load_eval_clips(name_or_root: str | os.PathLike = "vid4", degradation: str = "BI", scale: int = 4,
-                    max_frames: int | None = None, frame_step: int = 1,
-                    cache_dir: str | os.PathLike | None = None, clips: list[str] | None = None) -> list[EvalClip]:
-    """Clips of an evaluation set with their LR frames; `clips` restricts to some clip names."""
-    root = vid4_root() if str(name_or_root).lower() == "vid4" else Path(name_or_root)
-    if not root.exists():
-        raise UserError(f"{root}: evaluation set not found (expected 'vid4' or a folder of clip folders)")
-    if degradation not in ("BI", "BD"):
-        raise UserError(f"degradation={degradation!r} must be 'BI' or 'BD'")
-    folders = list_clip_folders(root)
-    if clips is not None:
-        unknown = sorted(set(clips) - {f.name for f in folders})
+DATASETS = ("vid4", "vimeo90k", "folder")
+
+
+def _clip_sources(dataset: str, root: Path, list_file: str | os.PathLike | None) -> list[tuple[str, Path]]:
+    """(clip name, path) of every clip of the set: Vimeo septuplets, or the clip folders and videos of `root` (`root`
+    itself when it holds frames), restricted to the names of `list_file`."""
+    from iseebetter_lib.data.readers import IMAGE_EXTS, VIDEO_EXTS, list_vimeo_septuplets, natural_sort
+
+    if list_file is not None and not Path(list_file).is_file():
+        raise UserError(f"{list_file}: list file not found")
+    if dataset == "vimeo90k":
+        return [(f"{f.parent.name}/{f.name}", f) for f in list_vimeo_septuplets(root, list_file, split="test")]
+    if any(p.is_file() and p.suffix.lower() in IMAGE_EXTS for p in root.iterdir()):
+        sources = [(root.name, root)]
+    else:
+        videos = natural_sort(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTS)
+        sources = [(f.name, f) for f in list_clip_folders(root)] + [(Path(v).stem, Path(v)) for v in videos]
+    if list_file is not None:
+        wanted = [line.strip() for line in Path(list_file).read_text().splitlines() if line.strip()]
+        by_name = dict(sources)
+        unknown = [w for w in wanted if w not in by_name]
         if unknown:
-            raise UserError(f"{root}: no clip named {', '.join(unknown)}")
-        folders = [f for f in folders if f.name in clips]
-    out = []
-    for folder in folders:
-        hr = read_frame_folder(folder, max_frames=max_frames, frame_step=frame_step)
-        cropped = crop_ground_truth(hr, scale, folder)
-        lr = None
-        path = None
-        if cache_dir is not None:
-            files = list_frame_files(folder)[::max(1, frame_step)][:max_frames]
-            path = _lr_cache_path(Path(cache_dir), folder, files, degradation, scale)
+            raise UserError(f"{list_file}: clip {unknown[0]!r} is not a frame folder or video of {root}")
+        sources = [(w, by_name[w]) for w in wanted]
+    return sources
+
+
+class EvalSet:
+    """The clips of an evaluation set, read lazily: one clip (GT and LR) in memory at a time.
+
+    `dataset`: "vid4" (default root `vid4_root()`), "folder" (a folder of clip folders and videos, or of frames: one
+    clip) or
+    "vimeo90k" (septuplets; `list_file` or the root's ``sep_testlist.txt``). `list_file` / `clips` keep some clip
+    names; `max_frames` / `frame_step` select GT frames; with `cache_dir` the LR frames are kept on disk as ``.npy``
+    keyed by the GT files (names, sizes, mtimes), degradation and scale.
+    """
+
+    def __init__(self, dataset: str = "vid4", root: str | os.PathLike | None = None, degradation: str = "BI",
+                 scale: int = 4, max_frames: int | None = None, frame_step: int = 1,
+                 cache_dir: str | os.PathLike | None = None, clips: list[str] | None = None,
+                 list_file: str | os.PathLike | None = None) -> None:
+        if dataset not in DATASETS:
+            raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
+        if degradation not in ("BI", "BD"):
+            raise UserError(f"--degradation {degradation!r}: expected BI or BD")
+        if max_frames is not None and max_frames < 1:
+            raise UserError(f"--max-frames {max_frames}: must be >= 1")
+        if root is None and dataset != "vid4":
+            raise UserError(f"--root: required for --dataset {dataset}")
+        self.root = vid4_root() if root is None else Path(root)
+        if not self.root.is_dir():
+            raise UserError(f"{self.root}: evaluation set not found (expected a folder of clip folders)")
+        self.dataset, self.degradation, self.scale = dataset, degradation, scale
+        self.max_frames, self.frame_step = max_frames, max(1, frame_step)
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.sources = _clip_sources(dataset, self.root, list_file)
+        if clips is not None:
+            unknown = sorted(set(clips) - {name for name, _ in self.sources})
+            if unknown:
+                raise UserError(f"{self.root}: no clip named {', '.join(unknown)}")
+            self.sources = [(n, f) for n, f in self.sources if n in clips]
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def frame_files(self, source: Path) -> list[Path]:
+        """The files one clip's GT frames are read from (a video: the file itself)."""
+        if self.dataset == "vimeo90k":
+            return [source / f"im{i}.png" for i in range(1, 8)]
+        if not source.is_dir():
+            return [source]
+        return list_frame_files(source)[::self.frame_step][:self.max_frames]
+
+    def frame_counts(self) -> list[int]:
+        """Frames of each clip, from the file lists and video headers (no frame is decoded)."""
+        if self.dataset == "vimeo90k":
+            return [7] * len(self.sources)
+        return [count_frames(source, self.max_frames, self.frame_step) for _, source in self.sources]
+
+    def __iter__(self) -> Iterator[EvalClip]:
+        for name, folder in self.sources:
+            yield self._clip(name, folder)
+
+    def _clip(self, name: str, folder: Path) -> EvalClip:
+        from iseebetter_lib.data.readers import read_septuplet
+
+        hr = (read_septuplet(folder) if self.dataset == "vimeo90k"
+              else read_frames(folder, max_frames=self.max_frames, frame_step=self.frame_step))
+        cropped = modcrop(hr, self.scale, warn=True, label=name if self.dataset == "vimeo90k" else str(folder))
+        lr, path = None, None
+        if self.cache_dir is not None:
+            selection = "" if folder.is_dir() else f"|frames {self.max_frames} step {self.frame_step}"
+            path = _lr_cache_path(self.cache_dir, folder, self.frame_files(folder), self.degradation, self.scale,
+                                  selection)
             try:
                 lr = np.load(path, allow_pickle=False) if path.is_file() else None
             except (OSError, ValueError, EOFError):
                 lr = None
-            expected = (len(cropped), cropped.shape[1] // scale, cropped.shape[2] // scale, 3)
+            expected = (len(cropped), cropped.shape[1] // self.scale, cropped.shape[2] // self.scale, 3)
             if lr is not None and (lr.shape != expected or lr.dtype != np.uint8):
                 lr = None
         if lr is None:
-            lr = degrade(cropped, scale, degradation)
+            lr = degrade(cropped, self.scale, self.degradation)
             if path is not None:
                 with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                     np.save(fh, lr, allow_pickle=False)
-        out.append(EvalClip(folder.name, cropped, lr))
-    return out
+        return EvalClip(name, cropped, lr)
+
+
+def load_eval_clips(name_or_root: str | os.PathLike = "vid4", degradation: str = "BI", scale: int = 4,
+                    max_frames: int | None = None, frame_step: int = 1,
+                    cache_dir: str | os.PathLike | None = None, clips: list[str] | None = None) -> list[EvalClip]:
+    """All clips of an evaluation set in memory (`EvalSet` reads them one at a time); `clips` keeps some names."""
+    vid4 = str(name_or_root).lower() == "vid4"
+    return list(EvalSet("vid4" if vid4 else "folder", None if vid4 else name_or_root, degradation, scale,
+                        max_frames, frame_step, cache_dir, clips))

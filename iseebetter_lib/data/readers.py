@@ -12,7 +12,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -204,3 +204,39 @@ def read_frames(path: str | os.PathLike, max_frames: int | None = None, frame_st
     from iseebetter_lib.data.video import read_video
 
     return read_video(path, max_frames=max_frames, frame_step=frame_step)
+
+
+def open_frames(path: str | os.PathLike, max_frames: int | None = None,
+                allow_truncated: bool = False) -> tuple[Iterator[np.ndarray], Any, int]:
+    """A video file or a frame folder, streamed: (frames, the video's frame rate (exact `Fraction` when the container
+    gives one) or None for a folder, number of frames that will be read). A truncated or corrupt video is an error
+    unless `allow_truncated` (then a warning and the frames that decode)."""
+    path = Path(path)
+    if path.is_dir():
+        files = list_frame_files(path)[:max_frames]
+        return (read_image(f) for f in files), None, len(files)
+    if not path.exists():
+        raise UserError(f"{path}: input not found (expected a video file or a folder of frames)")
+    if not os.access(path, os.R_OK):
+        raise UserError(f"{path}: input is not readable")
+    from iseebetter_lib.data.video import iter_video_frames, video_info
+
+    info = video_info(path)
+    n = info.n_frames if max_frames is None else min(info.n_frames, max_frames)
+    frames = iter_video_frames(path, max_frames=max_frames, allow_truncated=allow_truncated)
+    return frames, info.rate or info.fps, n
+
+
+def count_frames(path: str | os.PathLike, max_frames: int | None = None, frame_step: int = 1) -> int:
+    """How many frames `read_frames(path, max_frames, frame_step)` returns, without decoding any."""
+    path = Path(path)
+    if path.is_dir():
+        n = len(list_frame_files(path))
+    elif path.suffix.lower() in IMAGE_EXTS:
+        n = 1
+    else:
+        from iseebetter_lib.data.video import video_info
+
+        n = video_info(path).n_frames
+    return len(range(0, n, max(1, frame_step))[:max_frames])
+

@@ -13,6 +13,7 @@ EPILOG = """\
 examples:
   iseebetter evaluate --dataset vid4 --method bicubic          # the literature's row: 23.78 / 0.6347
   iseebetter evaluate --dataset vid4 --weights runs/compact/checkpoints/last.pt --frame-step 4 --json vid4.json
+  iseebetter evaluate --dataset vid4 --weights RBPN_4x.pth --json rbpn.json --resume   # continue after Ctrl-C
   iseebetter evaluate --dataset vimeo90k --root vimeo_septuplet --list vimeo_septuplet/sep_testlist.txt \\
       --weights generator.pt
 
@@ -46,12 +47,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="flow for tOF: farneback (OpenCV, as TecoGAN; auto when installed) or pyflow (ours)")
     p.add_argument("--no-baselines", action="store_true",
                    help="with --weights, skip the bicubic / torch_bicubic rows on the same frames")
-    p.add_argument("--device", default="cpu", help="torch device for --weights (default: cpu)")
-    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="model precision")
+    p.add_argument("--device", help="torch device for --weights (default: cpu)")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                   help="model precision (default: fp32; bf16 autocast works on CPU and CUDA)")
     p.add_argument("--tile", metavar="PX|auto", help="LR tile side for large frames, or auto (model runs)")
+    p.add_argument("--boundary", choices=("copy", "reflect"),
+                   help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
+                        "weights, else copy)")
     p.add_argument("--json", metavar="OUT", help="write the full result (per clip, per frame, protocol) as JSON")
+    p.add_argument("--results-dir", metavar="DIR",
+                   help="append per-frame results to DIR/frames.jsonl as they come (default with --json: "
+                        "OUT's name with .frames.jsonl)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its per-frame results (finished frames are not rescored)")
     p.add_argument("--csv", metavar="OUT", help="write per-clip rows as CSV")
-    p.add_argument("--overwrite", action="store_true", help="replace existing --json/--csv files")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing --json/--csv files (without --resume: per-frame results too)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -59,6 +70,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check_int(name: str, value: int | None, minimum: int) -> None:
     if value is not None and value < minimum:
         raise UserError(f"{name} {value}: must be >= {minimum}")
+
+
+def frames_log_path(json_out: str | None, results_dir: str | None) -> Path | None:
+    """Where per-frame results go: DIR/frames.jsonl, else beside the --json output, else nowhere."""
+    if results_dir is not None:
+        return Path(results_dir) / "frames.jsonl"
+    if json_out is not None:
+        return Path(json_out).with_suffix(".frames.jsonl")
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,12 +110,22 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--weights {args.weights}: checkpoint not found")
     if args.tof and args.frame_step != 1:
         raise UserError("--tof: needs consecutive frames (--frame-step 1)")
+    if args.results_dir is not None and Path(args.results_dir).exists() and not Path(args.results_dir).is_dir():
+        raise UserError(f"--results-dir {args.results_dir}: is a file")
+    if args.tof and (args.resume or args.results_dir):
+        raise UserError("--tof: needs every frame of a clip in one run (not with --resume or --results-dir)")
+    results_log = None if args.tof else frames_log_path(args.json, args.results_dir)
+    if args.resume and results_log is None:
+        raise UserError("--resume: needs --json or --results-dir (where the per-frame results of the run are)")
+    if args.resume and not results_log.is_file():
+        print(f"note: --resume: {results_log} does not exist yet; starting from the first frame", file=sys.stderr)
     result = evaluate(
         dataset=args.dataset, root=args.root, list_file=args.list_file,
         method="model" if args.weights else args.method, weights=args.weights, degradation=args.degradation,
         crop=args.crop, max_frames=args.max_frames, frame_step=args.frame_step, tof=args.tof,
         tof_backend=args.tof_backend, baselines=() if args.no_baselines else None, scale=args.scale,
-        device=args.device, precision=args.precision, tile=tile, progress=not args.quiet)
+        device=args.device, precision=args.precision, tile=tile, boundary=args.boundary, progress=not args.quiet,
+        results_log=results_log, resume=args.resume, overwrite_log=args.overwrite and not args.resume)
     print(results_table(result))
     seconds = result["seconds"]
     print(f"\n{result['average']['frames']} frames in {seconds['total']:.1f} s "

@@ -18,7 +18,8 @@ import numpy as np
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.evaluation.metrics import frame_metrics
 from iseebetter_lib.evaluation.temporal import TofAccumulator, resolve_backend
-from iseebetter_lib.evaluation.upscalers import Upscaler, model_upscaler, named_upscaler
+from iseebetter_lib.evaluation.results_log import FrameLog, TimeEstimate
+from iseebetter_lib.evaluation.upscalers import Upscaler, model_run, named_upscaler
 
 DATASETS = ("vid4", "vimeo90k", "folder")
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig")
@@ -38,69 +39,23 @@ def select_frames(n_total: int, frame_step: int = 1, center_only: bool = False) 
     return [n_total // 2] if center_only else list(range(0, n_total, frame_step))
 
 
-def _make_clip(name: str, hr: np.ndarray, degradation: str, scale: int) -> Any:
-    """`data.EvalClip` of mod-`scale` cropped GT (warns when it crops) and its degraded LR."""
-    from iseebetter_lib.data import EvalClip, degrade
-    from iseebetter_lib.data.eval_sets import crop_ground_truth
-
-    cropped = crop_ground_truth(hr, scale, name)
-    return EvalClip(name, cropped, degrade(cropped, scale=scale, kind=degradation))
-
-
 def load_clips(dataset: str = "vid4", root: str | Path | None = None, list_file: str | Path | None = None,
                degradation: str = "BI", scale: int = 4, max_frames: int | None = None) -> tuple[int, Iterator[Any]]:
-    """(number of clips, lazy iterator of clips with ``name``, ``hr`` (T,H,W,3), ``lr`` (T,h,w,3) uint8).
+    """(number of clips, lazy iterator of `data.EvalClip` with ``name``, ``hr`` (T,H,W,3), ``lr`` (T,h,w,3) uint8).
 
     vid4/folder: every sub-folder of `root` holding frames is a clip (`list_file`: clip names to keep, one a line);
-    a `root` that holds frames itself is one clip.
-    vimeo90k: `root` holds ``sequences/`` (and ``sep_testlist.txt``, used when no `list_file` is given).
-    Clips are read one at a time (unlike `data.load_eval_clips`, which loads a whole set), so memory stays at one
-    clip whatever the size of the set.
+    a `root` that holds frames itself is one clip. vimeo90k: `root` holds ``sequences/`` (and ``sep_testlist.txt``,
+    used when no `list_file` is given). One clip is in memory at a time (`data.EvalSet`).
     """
-    from iseebetter_lib.data import readers
+    from iseebetter_lib.data.eval_sets import EvalSet
 
-    if dataset not in DATASETS:
-        raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
-    if degradation not in ("BI", "BD"):
-        raise UserError(f"--degradation {degradation!r}: expected BI or BD")
-    if max_frames is not None and max_frames < 1:
-        raise UserError(f"--max-frames {max_frames}: must be >= 1")
-    if root is None:
-        if dataset != "vid4":
-            raise UserError(f"--root: required for --dataset {dataset}")
-        root = default_vid4_root()
-    root = Path(root)
-    if not root.is_dir():
-        raise UserError(f"{root}: dataset folder not found")
-    if list_file is not None and not Path(list_file).is_file():
-        raise UserError(f"{list_file}: list file not found")
-    if dataset == "vimeo90k":
-        folders = readers.list_vimeo_septuplets(root, list_file, split="test")
+    clips = EvalSet(dataset, root, degradation, scale, max_frames, list_file=list_file)
+    return len(clips), iter(clips)
 
-        def vimeo() -> Iterator[Any]:
-            for folder in folders:
-                yield _make_clip(f"{folder.parent.name}/{folder.name}", readers.read_septuplet(folder),
-                                 degradation, scale)
 
-        return len(folders), vimeo()
-    if any(p.is_file() and p.suffix.lower() in readers.IMAGE_EXTS for p in root.iterdir()):
-        folders = [root]  # the root itself holds the frames of one clip
-    else:
-        folders = readers.list_clip_folders(root)
-    if list_file is not None:
-        wanted = [line.strip() for line in Path(list_file).read_text().splitlines() if line.strip()]
-        by_name = {f.name: f for f in folders}
-        unknown = [w for w in wanted if w not in by_name]
-        if unknown:
-            raise UserError(f"{list_file}: clip {unknown[0]!r} is not a frame folder of {root}")
-        folders = [by_name[w] for w in wanted]
-
-    def clips() -> Iterator[Any]:
-        for folder in folders:
-            yield _make_clip(folder.name, readers.read_frame_folder(folder, max_frames=max_frames), degradation,
-                             scale)
-
-    return len(folders), clips()
+def count_scored_frames(clip_set: Any, frame_step: int = 1, center_only: bool = False) -> int:
+    """How many frames an evaluation of `clip_set` (a `data.EvalSet`) scores, from its file lists."""
+    return sum(len(select_frames(n, frame_step, center_only)) for n in clip_set.frame_counts())
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -111,35 +66,44 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
                    center_only: bool = False, tof: bool = False, tof_backend: str = "auto",
                    rounded_y: bool = False, progress: bool = True, keep_frames: bool = False,
                    n_clips: int | None = None, extra_upscalers: dict[str, Upscaler] | None = None,
-                   method: str = "custom") -> dict[str, Any]:
+                   method: str = "custom", n_frames: int | None = None, log: FrameLog | None = None,
+                   ) -> dict[str, Any]:
     """Score `upscaler` (and `extra_upscalers`, e.g. bicubic baselines, on the same frames) on `clips`.
 
     Returns ``{"method", "clips": {name: {"psnr_y", "ssim_y", "psnr_rgb_orig", ["tof"], "frames", "frame_indices",
     "per_frame": {metric: [...]}}}, "average": {...}, "baselines": {name: {"clips", "average"}}, "seconds"}`` and,
     with `keep_frames`, ``"_frames": {name: (n, H, W, 3) uint8}`` (not JSON; `to_json_dict` drops it).
+    `n_frames` (scored frames in all, when known) gives the progress bar its ETA and the first-frame time
+    estimate; `log` records each scored frame and supplies the frames a resumed run already scored (not rescored).
     """
-    from tqdm.auto import tqdm
+    from iseebetter_lib.inference.engine import progress_bar
 
     if tof and (center_only or frame_step != 1):
         raise UserError("--tof: needs consecutive frames (use --frame-step 1; not with centre-frame scoring)")
+    if log is not None and (tof or keep_frames):
+        raise UserError("per-frame results (--resume, --results-dir): not with --tof or kept frames")
     backend = resolve_backend(tof_backend) if tof else None
     runs = {method: upscaler, **(extra_upscalers or {})}
     per_run: dict[str, dict[str, Any]] = {name: {} for name in runs}
     kept: dict[str, np.ndarray] = {}
     timing = {name: 0.0 for name in runs}
-    bar = tqdm(total=n_clips, disable=not progress, unit="clip", desc=f"evaluate {method}")
+    bar = progress_bar(n_frames, progress, f"evaluate {method}")
+    estimate = TimeEstimate(n_frames, progress)
     for clip in clips:
         if clip.name in per_run[method]:
             raise UserError(f"clip name {clip.name!r} appears twice")
         indices = select_frames(len(clip.hr), frame_step, center_only)
         bar.set_postfix_str(f"{clip.name} ({len(indices)} frames)")
         for name, run in runs.items():
-            rows: dict[str, list[float]] = {m: [] for m in METRICS}
+            done = log.done(name, clip.name) if log is not None else {}
+            todo = [t for t in indices if t not in done]
             acc = TofAccumulator(backend) if tof else None
             frames: list[np.ndarray] = []
             t0 = time.perf_counter()
-            outputs = iter(run(clip.lr, indices))
-            for t in indices:
+            if name == method and todo:
+                estimate.begin()
+            outputs = iter(run(clip.lr, todo)) if todo else iter(())
+            for t in todo:
                 sr = next(outputs, None)
                 if sr is None:
                     raise RuntimeError(f"{name}: upscaler returned fewer frames than asked for ({clip.name})")
@@ -147,14 +111,20 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
                 if sr.shape != clip.hr[t].shape:
                     raise UserError(f"{name}: output {sr.shape} differs from the ground truth {clip.hr[t].shape} "
                                     f"({clip.name}, frame {t}); is the scale factor {scale} right?")
-                for key, value in frame_metrics(sr, clip.hr[t], crop=crop, scale=scale,
-                                                rounded_y=rounded_y).items():
-                    rows[key].append(value)
+                done[t] = frame_metrics(sr, clip.hr[t], crop=crop, scale=scale, rounded_y=rounded_y)
+                if log is not None:
+                    log.append(name, clip.name, t, done[t])
                 if acc is not None:
                     acc.add(sr, clip.hr[t])
                 if keep_frames and name == method:
                     frames.append(sr)
+                if name == method:
+                    bar.update(1)
+                    estimate.frame_done()
+            if name == method:
+                bar.update(len(indices) - len(todo))
             timing[name] += time.perf_counter() - t0
+            rows = {m: [done[t][m] for t in indices] for m in METRICS}
             entry: dict[str, Any] = {m: _mean(rows[m]) for m in METRICS}
             if acc is not None:
                 entry["tof"] = acc.value
@@ -162,7 +132,6 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
             per_run[name][clip.name] = entry
             if keep_frames and name == method:
                 kept[clip.name] = np.stack(frames)
-        bar.update(1)
     bar.close()
     if not per_run[method]:
         raise UserError("no clips to evaluate")
@@ -210,13 +179,22 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
              weights: str | Path | None = None, generator: Any = None, model_cfg: Any = None,
              flow_cfg: Any = None, list_file: str | Path | None = None, degradation: str = "BI", crop: int = 0,
              max_frames: int | None = None, frame_step: int = 1, tof: bool = False, tof_backend: str = "auto",
-             baselines: Sequence[str] | None = None, scale: int | None = None, device: str = "cpu",
-             precision: str = "fp32", tile: int | None = None, rounded_y: bool = False, progress: bool = True,
-             keep_frames: bool = False) -> dict[str, Any]:
+             baselines: Sequence[str] | None = None, scale: int | None = None, device: str | None = None,
+             precision: str | None = None, tile: int | str | None = None, rounded_y: bool = False,
+             progress: bool = True, keep_frames: bool = False, inference_cfg: Any = None,
+             boundary: str | None = None, future_frames: bool | None = None,
+             results_log: str | Path | None = None, resume: bool = False,
+             overwrite_log: bool = False) -> dict[str, Any]:
     """Evaluate bicubic (``method="bicubic"``/``"torch_bicubic"``) or a generator (`weights` or `generator` +
     `model_cfg`) on a dataset; see `evaluate_clips` for the result. `method` defaults to ``"model"`` when weights or a
     generator are given, else ``"bicubic"``. Model runs also score `baselines` (default: bicubic and torch_bicubic)
     on the same frames. With Vid4 BI data the paper's Table 3 is attached under ``"paper_table3"``.
+
+    A model is applied by the inference configuration saved with `weights` (or `inference_cfg` beside a
+    `generator`; today's defaults when there is none); `flow_cfg`, `device` (default cpu), `precision` (fp32),
+    `tile`, `boundary` and `future_frames`, when given, override it (a note on stderr says so). `results_log`: a
+    JSONL file of per-frame results appended as they come; with `resume`, frames already in it are not rescored
+    (`overwrite_log`: start it afresh).
     """
     from iseebetter_lib.evaluation.tables import paper_table3
 
@@ -231,39 +209,42 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
         raise UserError(f"--crop {crop}: must be >= 0")
     info: dict[str, Any] = {}
     if method == "model":
-        from iseebetter_lib.device import resolve_device
-
-        device = str(resolve_device(device))
-        if generator is None:
-            from iseebetter_lib.checkpoint import load_generator
-
-            wpath = Path(weights)
-            if not wpath.is_file():
-                raise UserError(f"{wpath}: checkpoint not found")
-            generator, model_cfg = load_generator(wpath, device=device, model_cfg=model_cfg)
-            info["weights"] = str(wpath)
-        elif model_cfg is None:
-            raise UserError("generator given without model_cfg")
+        upscaler, model_cfg = model_run(weights, generator, model_cfg, inference_cfg, info, flow_cfg=flow_cfg,
+                                         device=device, precision=precision, tile=tile, boundary=boundary,
+                                         future_frames=future_frames)
         scale = int(model_cfg.scale_factor)
-        upscaler = model_upscaler(generator, model_cfg, flow_cfg, device=device, precision=precision, tile=tile)
-        info["model_config"] = dict(vars(model_cfg))
         baselines = ("bicubic", "torch_bicubic") if baselines is None else tuple(baselines)
     else:
         scale = 4 if scale is None else int(scale)
         upscaler = named_upscaler(method, scale)
         baselines = () if baselines is None else tuple(b for b in baselines if b != method)
     extra = {name: named_upscaler(name, scale) for name in baselines}
-    n_clips, clips = load_clips(dataset, root, list_file, degradation, scale, max_frames)
+    from iseebetter_lib.data.eval_sets import EvalSet
+
+    clips = EvalSet(dataset, root, degradation, scale, max_frames, list_file=list_file)
+    n_frames = count_scored_frames(clips, frame_step, center_only=dataset == "vimeo90k")
+    proto = protocol(dataset, degradation, scale, crop, frame_step, max_frames, tof, tof_backend, rounded_y)
+    log = None
+    if results_log is not None:
+        stat = Path(weights).stat() if weights is not None else None
+        run = {"method": method, "baselines": list(baselines), "weights": info.get("weights"),
+               "weights_file": None if stat is None else f"{stat.st_size} bytes, mtime {stat.st_mtime_ns}",
+               "model_config": info.get("model_config"), "inference_config": info.get("inference_config"),
+               "root": str(clips.root), "list": None if list_file is None else str(list_file), **proto}
+        log = FrameLog(results_log, run, resume=resume, overwrite=overwrite_log)
     t0 = time.perf_counter()
-    result = evaluate_clips(clips, upscaler, scale=scale, crop=crop, frame_step=frame_step,
-                            center_only=dataset == "vimeo90k", tof=tof, tof_backend=tof_backend,
-                            rounded_y=rounded_y, progress=progress, keep_frames=keep_frames, n_clips=n_clips,
-                            extra_upscalers=extra, method=method)
+    try:
+        result = evaluate_clips(clips, upscaler, scale=scale, crop=crop, frame_step=frame_step,
+                                center_only=dataset == "vimeo90k", tof=tof, tof_backend=tof_backend,
+                                rounded_y=rounded_y, progress=progress, keep_frames=keep_frames, n_clips=len(clips),
+                                extra_upscalers=extra, method=method, n_frames=n_frames, log=log)
+    finally:
+        if log is not None:
+            log.close()
     result["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     result.update(info)
-    result["protocol"] = protocol(dataset, degradation, scale, crop, frame_step, max_frames, tof, tof_backend,
-                                  rounded_y)
-    result["root"] = str(Path(root) if root is not None else default_vid4_root())
+    result["protocol"] = proto
+    result["root"] = str(clips.root.resolve())
     if dataset == "vid4" and degradation == "BI" and scale == 4:
         result["paper_table3"] = paper_table3()
     return result

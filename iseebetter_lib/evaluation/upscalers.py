@@ -7,7 +7,8 @@ whole clip lets video models see the neighbours of each scored frame. `per_frame
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -24,15 +25,16 @@ def bicubic_upscale(lr: np.ndarray, scale: int = 4) -> np.ndarray:
 
 
 def torch_bicubic_upscale(lr: np.ndarray, scale: int = 4) -> np.ndarray:
-    """The model's residual base: ``F.interpolate(bicubic, align_corners=False)`` on [0, 1], clamped, rounded."""
+    """The model's residual base (`models.rbpn.bicubic_base`) on [0, 1], clamped and rounded to uint8."""
     import torch
-    import torch.nn.functional as F
+
+    from iseebetter_lib.models.rbpn import bicubic_base
 
     a = np.asarray(lr, dtype=np.uint8)
     single = a.ndim == 3
     x = torch.from_numpy(np.ascontiguousarray(a[None] if single else a)).permute(0, 3, 1, 2).float() / 255.0
     with torch.no_grad():
-        y = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False).clamp_(0.0, 1.0)
+        y = bicubic_base(x, scale).clamp_(0.0, 1.0)
     out = torch.round(y * 255.0).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     return out[0] if single else out
 
@@ -47,68 +49,53 @@ def per_frame(fn: Callable[[np.ndarray, int], np.ndarray], scale: int = 4) -> Up
     return run
 
 
-def model_upscaler(generator, model_cfg, flow_cfg=None, device: str = "cpu", precision: str = "fp32",
-                   tile: int | str | None = None) -> Upscaler:
-    """An upscaler running the trained generator exactly as `iseebetter_lib.upscale` does.
+def model_upscaler(generator: Any, model_cfg: Any, flow_cfg: Any = None, device: str | None = None,
+                   precision: str | None = None, tile: int | str | None = None,
+                   inference_cfg: Any = None) -> Upscaler:
+    """An upscaler running the trained generator through the inference engine, as `upscale` does.
 
-    All frames of a clip: `super_resolve_clip` itself (streaming). A subset (``frame_step > 1``, Vimeo centre frames):
-    only the scored frames are computed, each from its own window (paper order, future frames, neighbours outside
-    the clip copied from the target) with upscale's flow, tiling and precision pieces: the same pixels as the
-    whole-clip run (tested), at 1/frame_step of its cost.
+    Settings: `inference_cfg` (default: today's, on the CPU) with each keyword given replacing its field. All frames
+    of a clip stream through the sliding window; a subset (``frame_step > 1``, Vimeo centre frames) computes only
+    the scored frames, each from its own window: the same pixels as the whole-clip run (tested), at 1/frame_step of
+    its cost.
     """
-    from iseebetter_lib.upscale import super_resolve_clip
+    from iseebetter_lib.inference.engine import Engine, inference_config
+
+    cfg = inference_config(inference_cfg, flow_cfg=flow_cfg, precision=precision, tile=tile, device=device)
+    engine = Engine(generator, model_cfg, cfg)
 
     def run(lr: np.ndarray, indices: Sequence[int]) -> Iterator[np.ndarray]:
-        indices = list(indices)
-        if indices == list(range(len(lr))):
-            yield from super_resolve_clip(generator, lr, model_cfg, flow_cfg=flow_cfg, device=device,
-                                          precision=precision, tile=tile, progress=False)
-            return
-        frame = _frame_runner(generator, model_cfg, flow_cfg, device, precision, tile)
-        for t in indices:
-            yield frame(lr, t)
+        return engine.frames(lr, indices)
 
+    run.engine = engine  # type: ignore[attr-defined]  # the resolved settings, for reports and tests
     return run
 
 
-def _frame_runner(generator, model_cfg, flow_cfg, device: str, precision: str,
-                  tile: int | str | None) -> Callable[[np.ndarray, int], np.ndarray]:
-    """``frame(lr, t) -> HR uint8`` for one target frame, built from upscale's public pieces."""
-    import torch
+def model_run(weights: str | Path | None, generator: Any, model_cfg: Any, saved: Any, info: dict[str, Any],
+               **explicit: Any) -> tuple[Upscaler, Any]:
+    """The model's upscaler and configuration, with the inference configuration resolved (see `evaluate`)."""
+    import dataclasses
 
-    from iseebetter_lib import upscale
-    from iseebetter_lib.config import FlowConfig
-    from iseebetter_lib.data import neighbour_indices
-    from iseebetter_lib.flow import compute_window_flows
-    from iseebetter_lib.device import resolve_device
-    from iseebetter_lib.upscale_tiling import run_tiled
+    from iseebetter_lib.inference.settings import resolve_inference_config
 
-    dev = resolve_device(device)
-    upscale.check_precision(precision, dev)
-    tile = upscale.parse_tile(tile)
-    flow_cfg = flow_cfg or FlowConfig()
-    generator = generator.to(dev).eval()
-    plans: dict[tuple[int, int], list] = {}
+    source = "inference_cfg"
+    if generator is None:
+        from iseebetter_lib.models.weights import load_generator_file
 
-    def model(x, nb, fl):
-        with upscale.autocast(dev, precision):
-            return generator(x, nb, fl)
-
-    def as_tensor(frames: np.ndarray) -> torch.Tensor:  # (n, h, w, 3) uint8 -> (1, n, 3, h, w) in [0, 1]
-        return torch.from_numpy(np.ascontiguousarray(frames)).to(dev).permute(0, 3, 1, 2).float().div_(255.0)[None]
-
-    def frame(lr: np.ndarray, t: int) -> np.ndarray:
-        idx = [int(i) for i in neighbour_indices(t, len(lr), model_cfg.nFrames, future=True, boundary="copy")]
-        flows = compute_window_flows(lr[t], [lr[i] for i in idx], flow_cfg)
-        h, w = lr.shape[1:3]
-        with torch.inference_mode():
-            if (h, w) not in plans:
-                plans[(h, w)] = upscale.plan_frame_tiles(generator, model_cfg, h, w, dev, precision, tile, None)
-            flow_t = torch.from_numpy(np.ascontiguousarray(flows, dtype=np.float32)).to(dev)[None]
-            return run_tiled(model, as_tensor(lr[t:t + 1])[:, 0], as_tensor(lr[idx]), flow_t,
-                             model_cfg.scale_factor, plans[(h, w)])
-
-    return frame
+        wpath = Path(weights)
+        if not wpath.is_file():
+            raise UserError(f"{wpath}: checkpoint not found")
+        loaded = load_generator_file(wpath, device="cpu", model_cfg=model_cfg)
+        generator, model_cfg, saved, source = loaded.generator, loaded.model_cfg, loaded.inference_cfg, str(wpath)
+        info["weights"] = str(wpath)
+    elif model_cfg is None:
+        raise UserError("generator given without model_cfg")
+    explicit["flow"] = explicit.pop("flow_cfg")
+    cfg = resolve_inference_config(saved, explicit, defaults={"device": "cpu", "precision": "fp32"}, source=source)
+    upscaler = model_upscaler(generator, model_cfg, inference_cfg=cfg)
+    info["model_config"] = dict(vars(model_cfg))
+    info["inference_config"] = dataclasses.asdict(upscaler.engine.cfg)  # type: ignore[attr-defined]
+    return upscaler, model_cfg
 
 
 def named_upscaler(method: str, scale: int) -> Upscaler:

@@ -22,6 +22,12 @@ from iseebetter_lib.models.dbpn import DBPNS
 Frames = torch.Tensor | Sequence[torch.Tensor]
 
 
+def bicubic_base(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """The residual base: torch bicubic upsampling (align_corners=False, not clamped) of (N, C, h, w) by `scale`."""
+    h, w = x.shape[-2:]
+    return F.interpolate(x, size=(h * scale, w * scale), mode="bicubic", align_corners=False)
+
+
 class RBPN(nn.Module):
     """The generator; defaults are the paper's configuration (12,771,943 parameters)."""
 
@@ -72,9 +78,7 @@ class RBPN(nn.Module):
             state = self.res_feat3(h)
         out = self.output(torch.cat(kept, dim=1))
         if self.residual:
-            h, w = x.shape[-2:]
-            out = out + F.interpolate(x, size=(h * self.scale_factor, w * self.scale_factor), mode="bicubic",
-                                      align_corners=False)
+            out = out + bicubic_base(x, self.scale_factor)
         return out
 
     def _check_inputs(self, x: torch.Tensor, neighbor: Frames,

@@ -10,8 +10,9 @@ from typing import Any
 
 import torch
 
-from iseebetter_lib.checkpoint import (CHECKPOINT_FORMAT, generator_file_state, link_or_copy, load_checkpoint,
-                                       model_config_mismatch, rng_state, save_checkpoint, set_rng_state)
+from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint, model_config_mismatch,
+                                          save_checkpoint)
+from iseebetter_lib.training.state import CHECKPOINT_FORMAT, link_or_copy, rng_state, set_rng_state
 from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.training.outputs import checkpoint_path, last_checkpoint, prune_checkpoints
@@ -48,7 +49,7 @@ class TrainingRun:
 
     def _init_generator(self, path: Path) -> None:
         """Fine-tuning: G starts from `path` (our checkpoint or generator file, or an original state dict)."""
-        from iseebetter_lib.checkpoint import load_generator
+        from iseebetter_lib.models.weights import load_generator
 
         source, _ = load_generator(path, device=str(self.device), model_cfg=self.cfg.model)
         self.generator.load_state_dict(source.state_dict())

@@ -1,11 +1,13 @@
-"""Checkpoints: atomic save, safe load (tensors and plain data only), and loading a generator from any of them.
+"""Generator weight files: atomic save, safe load (tensors and plain data only), and loading a generator from any
+of the layouts below (with the inference configuration saved beside the weights, when there is one).
 
 Loading always uses ``torch.load(weights_only=True)``: a file can hold tensors, numbers, strings, lists, tuples and
 dicts, and nothing in it is ever executed. Three layouts are understood by `load_generator`:
 
 - our training checkpoints (``checkpoints/step_XXXXXXX.pt``, ``last.pt``): ``{"generator": sd, "model_config": {...}}``
   plus optimisers, schedulers and RNG states;
-- our ``generator.pt``: ``{"format": "iseebetter-generator", "generator": sd, "model_config": {...}}``;
+- our ``generator.pt``: ``{"format": "iseebetter-generator", "generator": sd, "model_config": {...},
+  "inference_config": {...}}`` (files written before the inference configuration was saved lack it);
 - a raw state dict of the original iSeeBetter / RBPN-PyTorch generator (keys possibly ``module.``-prefixed,
   possibly wrapped in ``{"state_dict": ...}`` / ``{"model": ...}``); its configuration is inferred from the
   tensor shapes where possible, else `model_cfg`, else the paper's.
@@ -16,21 +18,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import random
-import shutil
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
-import numpy as np
 import torch
 
-from iseebetter_lib.config import ConfigError, InferenceConfig, ModelConfig
+from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, ModelConfig
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
 
-CHECKPOINT_FORMAT = "iseebetter-checkpoint"
 GENERATOR_FORMAT = "iseebetter-generator"
 # ModelConfig fields that change the shape of the network (a mismatch cannot load).
 _SHAPE_FIELDS = ("num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")
@@ -63,38 +61,6 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not isinstance(state, Mapping):
         raise UserError(f"{path}: expected a dict in the checkpoint, got {type(state).__name__}")
     return dict(state)
-
-
-def rng_state(device: torch.device) -> dict[str, Any]:
-    """Torch, CUDA, NumPy and Python RNG states as tensors and plain data (loadable with weights_only=True)."""
-    np_state = np.random.get_state()
-    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
-             "python_version": random.getstate()[0],
-             "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
-                       "has_gauss": int(np_state[3]), "gauss": float(np_state[4])}}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what `rng_state` saved (tensors may have been mapped to a GPU on load)."""
-    torch.set_rng_state(state["torch"].cpu())
-    random.setstate((state["python_version"], tuple(state["python"]), None))
-    n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].cpu().numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
-
-
-def link_or_copy(src: Path, dst: Path) -> None:
-    """`dst` becomes the same content as `src`, atomically (a hard link when the file system allows)."""
-    with atomic_path(dst) as tmp:
-        tmp.unlink()
-        try:
-            tmp.hardlink_to(src)
-        except OSError:
-            shutil.copyfile(src, tmp)
 
 
 def generator_file_state(generator_sd: Mapping[str, torch.Tensor], model_cfg: ModelConfig,
@@ -142,46 +108,96 @@ def _unwrap_raw(state: Mapping[str, Any]) -> Mapping[str, Any]:
     return state
 
 
+class LoadedGenerator(NamedTuple):
+    """A generator in eval mode, its configuration and how it is meant to be applied (None: not saved)."""
+
+    generator: torch.nn.Module
+    model_cfg: ModelConfig
+    inference_cfg: InferenceConfig | None
+
+
+def inference_config_from_dict(values: Mapping[str, Any], path: str | os.PathLike) -> InferenceConfig:
+    """The saved ``inference_config`` of `path`; missing fields take today's defaults, unknown ones are errors."""
+    values = dict(values)
+    flow = values.pop("flow", None) or {}
+    try:
+        cfg = InferenceConfig(flow=FlowConfig(**dict(flow)), **values)
+        cfg.validate()
+    except (TypeError, ConfigError) as exc:
+        raise UserError(f"{path}: bad inference configuration in checkpoint ({exc})") from None
+    return cfg
+
+
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
                    model_cfg: ModelConfig | None = None) -> tuple[torch.nn.Module, ModelConfig]:
-    """An RBPN in eval mode on `device` with the weights of `path`, and its configuration.
+    """An RBPN in eval mode on `device` with the weights of `path`, and its configuration (see
+    `load_generator_file`, which also returns the saved inference configuration)."""
+    loaded = load_generator_file(path, device=device, model_cfg=model_cfg)
+    return loaded.generator, loaded.model_cfg
 
-    `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
-    the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
-    from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
-    """
-    from iseebetter_lib.models import build_generator, convert_original_state_dict
 
-    path = Path(path)
-    state = load_checkpoint(path, map_location="cpu")
+def _saved_inference_config(state: Mapping[str, Any], path: Path) -> InferenceConfig | None:
+    """``generator.pt``'s inference configuration, or a training checkpoint's (its data's flow and window rule)."""
+    if isinstance(state.get("inference_config"), Mapping):
+        return inference_config_from_dict(state["inference_config"], path)
+    if isinstance(state.get("config"), Mapping) and isinstance(state["config"].get("data"), Mapping):
+        data = state["config"]["data"]
+        return inference_config_from_dict({k: data[k] for k in ("flow", "future_frames", "boundary") if k in data},
+                                          path)
+    return None
+
+
+def _check_expected(found: ModelConfig, expected: ModelConfig | None, path: Path) -> None:
+    problems = model_config_mismatch(found, expected) if expected is not None else []
+    if problems:
+        raise UserError(f"{path}: checkpoint configuration differs from the requested one: " + "; ".join(problems))
+
+
+def _weights_and_config(state: Mapping[str, Any], path: Path,
+                        model_cfg: ModelConfig | None) -> tuple[Mapping[str, torch.Tensor], ModelConfig]:
+    """(state dict with our key names, configuration) of one of the layouts of the module doc."""
+    from iseebetter_lib.models import convert_original_state_dict
+
     if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
         try:
             stored = ModelConfig(**state["model_config"])
         except TypeError as exc:
             raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
-        sd = state["generator"]
-        if model_cfg is not None:
-            problems = model_config_mismatch(stored, model_cfg)
-            if problems:
-                raise UserError(f"{path}: checkpoint configuration differs from the requested one: "
-                                + "; ".join(problems))
-        cfg = stored
-    else:
-        raw = _unwrap_raw(state)
-        if not raw or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in raw.items()):
-            raise UserError(f"{path}: neither an iSeeBetter checkpoint nor a generator state dict")
-        sd = convert_original_state_dict(raw)
-        inferred = infer_model_config(sd)
-        if inferred is None:
-            raise UserError(f"{path}: not an RBPN generator state dict (no feat0/DBPN/output weights)")
-        if model_cfg is not None:
-            problems = model_config_mismatch(inferred, model_cfg)
-            if problems:
-                raise UserError(f"{path}: checkpoint configuration differs from the requested one: "
-                                + "; ".join(problems))
-            cfg = dataclasses.replace(model_cfg)
-        else:
-            cfg = dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
+        _check_expected(stored, model_cfg, path)
+        return state["generator"], stored
+    raw = _unwrap_raw(state)
+    if not raw or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in raw.items()):
+        raise UserError(f"{path}: neither an iSeeBetter checkpoint nor a generator state dict")
+    sd = convert_original_state_dict(raw)
+    inferred = infer_model_config(sd)
+    if inferred is None:
+        raise UserError(f"{path}: not an RBPN generator state dict (no feat0/DBPN/output weights)")
+    _check_expected(inferred, model_cfg, path)
+    if model_cfg is not None:
+        return sd, dataclasses.replace(model_cfg)
+    return sd, dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
+
+
+def _first_keys(label: str, keys: list[str]) -> str:
+    return f"{label} {', '.join(keys[:3])}" + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+
+
+def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
+                        model_cfg: ModelConfig | None = None) -> LoadedGenerator:
+    """An RBPN in eval mode on `device` with the weights of `path`, its configuration and its `InferenceConfig`:
+    saved in ``generator.pt``, from the data configuration of a training checkpoint, or None (``generator.pt``
+    files written before it was saved, original state dicts: callers then take today's defaults).
+
+    `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
+    the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
+    from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
+    """
+    from iseebetter_lib.models import build_generator
+
+    path = Path(path)
+    state = load_checkpoint(path, map_location="cpu")
+    inference_cfg = _saved_inference_config(state, path)
+    sd, cfg = _weights_and_config(state, path, model_cfg)
     try:
         generator = build_generator(cfg)
     except ConfigError as exc:
@@ -192,13 +208,7 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu",
         detail = " ".join(str(exc).split())[:300]
         raise UserError(f"{path}: weights do not fit the RBPN configuration ({detail})") from None
     if result.missing_keys or result.unexpected_keys:
-        parts = []
-        if result.missing_keys:
-            parts.append(f"missing {', '.join(result.missing_keys[:3])}"
-                         + (f" (+{len(result.missing_keys) - 3} more)" if len(result.missing_keys) > 3 else ""))
-        if result.unexpected_keys:
-            parts.append(f"unexpected {', '.join(result.unexpected_keys[:3])}"
-                         + (f" (+{len(result.unexpected_keys) - 3} more)" if len(result.unexpected_keys) > 3
-                            else ""))
+        parts = ([_first_keys("missing", result.missing_keys)] if result.missing_keys else []) + (
+            [_first_keys("unexpected", result.unexpected_keys)] if result.unexpected_keys else [])
         raise UserError(f"{path}: weights do not fit the RBPN configuration ({'; '.join(parts)})")
-    return generator.to(device).eval(), cfg
+    return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)

@@ -1,6 +1,6 @@
 """`iseebetter upscale`: 4x a video or a frame folder with a trained generator (or bicubic, as a baseline).
 
-Values are parsed here only as strings and checked by `upscale.upscale`, so that every bad value is one line
+Values are parsed here only as strings and checked by `inference.upscaling.upscale`, so that every bad value is one line
 (`iseebetter: error: --precision: ...`) rather than argparse's usage dump.
 """
 
@@ -33,13 +33,13 @@ def _number(name: str, text: str | None, kind: type) -> float | int | None:
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; prints a one-line summary on stdout."""
     from iseebetter_lib.device import resolve_device
-    from iseebetter_lib.upscale import tune_cpu_allocator, upscale
+    from iseebetter_lib.inference.upscaling import tune_cpu_allocator, upscale
 
-    if resolve_device(args.device).type == "cpu":
+    if resolve_device(args.device or "auto").type == "cpu":
         tune_cpu_allocator()
     report = upscale(
         args.input, args.output, weights=args.weights, method=args.method, device=args.device,
-        precision=args.precision, tile=args.tile,
+        precision=args.precision, tile=args.tile, boundary=args.boundary,
         memory_budget_mb=_number("--memory-budget", args.memory_budget, float),
         max_frames=_number("--max-frames", args.max_frames, int), overwrite=args.overwrite,
         progress=not args.quiet and sys.stderr.isatty() or args.progress,
@@ -63,11 +63,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", metavar="CKPT", help="generator checkpoint (ours or the original RBPN/iSeeBetter)")
     p.add_argument("--method", default="model", metavar="model|bicubic",
                    help="model (needs --weights) or bicubic (MATLAB-exact baseline); default model")
-    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
-    p.add_argument("--precision", default="fp32", metavar="fp32|bf16|fp16",
+    p.add_argument("--device", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
+    p.add_argument("--precision", metavar="fp32|bf16|fp16",
                    help="fp32 (default); bf16 (CUDA or CPU autocast); fp16 (CUDA only)")
-    p.add_argument("--tile", default="auto", metavar="N|auto",
-                   help="core tile side in LR pixels, or auto: whole frame unless it exceeds the memory budget")
+    p.add_argument("--tile", metavar="N|auto",
+                   help="core tile side in LR pixels, or auto (default): whole frame unless it exceeds the memory "
+                        "budget")
+    p.add_argument("--boundary", metavar="copy|reflect",
+                   help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
+                        "weights, else copy)")
     p.add_argument("--memory-budget", metavar="MB", help="memory for the model's activations (default: half of "
                                                           "the free memory)")
     p.add_argument("--max-frames", metavar="N", help="upscale only the first N frames")

@@ -1,0 +1,105 @@
+"""Long evaluations: per-frame results on disk, an interrupted run resumed without rescoring, a time estimate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from iseebetter_lib.config import preset
+from iseebetter_lib.errors import UserError
+from iseebetter_lib.evaluation import evaluate, results_table
+from iseebetter_lib.inference.engine import Engine
+from iseebetter_lib.models import build_generator
+from synthetic import moving_clip, write_frames
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clips")
+    write_frames(root / "a", moving_clip(4, seed=1))
+    write_frames(root / "b", moving_clip(4, seed=2))
+    cfg = preset("tiny").model
+    torch.manual_seed(0)
+    return root, build_generator(cfg).eval(), cfg
+
+
+def _run(setup, log, **kw):
+    root, generator, cfg = setup
+    return evaluate("folder", root=root, generator=generator, model_cfg=cfg, progress=False, results_log=log, **kw)
+
+
+def _scores(result):
+    return {c: v["per_frame"] for c, v in result["clips"].items()}, result["average"], result["baselines"]
+
+
+def test_interrupted_run_resumes_without_rescoring_finished_frames(setup, tmp_path, monkeypatch):
+    full = _run(setup, tmp_path / "full.jsonl")
+    calls = []
+    frame = Engine.frame
+
+    def counted(self, target, neighbours):
+        if stop_after is not None and len(calls) == stop_after:
+            raise KeyboardInterrupt  # as Ctrl-C in the middle of the run
+        calls.append(1)
+        return frame(self, target, neighbours)
+
+    monkeypatch.setattr(Engine, "frame", counted)
+    log = tmp_path / "run.jsonl"
+    stop_after = 5  # all of clip a (4 frames) and the first frame of clip b
+    with pytest.raises(KeyboardInterrupt):
+        _run(setup, log)
+    rows = [json.loads(line) for line in log.read_text().splitlines()[1:]]
+    assert sum(r["run_name"] == "model" for r in rows) == 5
+    calls.clear()
+    stop_after = None
+    resumed = _run(setup, log, resume=True)
+    assert len(calls) == 3  # only frames 1..3 of clip b were computed again
+    assert _scores(resumed) == _scores(full)
+    assert results_table(resumed) == results_table(full)
+    calls.clear()
+    assert _scores(_run(setup, log, resume=True)) == _scores(full) and calls == []  # nothing left to do
+
+
+def test_results_of_another_run_or_an_existing_file_are_refused(setup, tmp_path):
+    log = tmp_path / "run.jsonl"
+    _run(setup, log, max_frames=2)
+    with pytest.raises(UserError, match="run.jsonl: written by a different run \\(frames"):
+        _run(setup, log, max_frames=3, resume=True)
+    with pytest.raises(UserError, match="already exist .*--resume"):
+        _run(setup, log, max_frames=2)
+    with log.open("a") as fh:
+        fh.write('{"run_name": "model", "clip": "a", "fra')  # torn by a kill mid-write
+    assert _run(setup, log, max_frames=2, resume=True)["average"]["frames"] == 4
+
+
+def test_cli_resume_and_time_estimate(setup, tmp_path, capsys):
+    from iseebetter_lib.cli import main
+    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+
+    root, generator, cfg = setup
+    weights = save_checkpoint(tmp_path / "g.pt", generator_file_state(generator.state_dict(), cfg))
+    out = tmp_path / "r.json"
+    argv = ["evaluate", "--dataset", "folder", "--root", str(root), "--weights", str(weights), "--json", str(out),
+            "--max-frames", "2", "--no-baselines"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "estimate: " in err and "for 4 frames" in err
+    assert (tmp_path / "r.frames.jsonl").is_file()
+    first = json.loads(out.read_text())
+    out.unlink()
+    assert main(argv + ["--resume", "--quiet"]) == 0
+    assert json.loads(out.read_text())["clips"] == first["clips"]
+    assert main(["evaluate", "--method", "bicubic", "--resume"]) == 2
+    assert "--resume: needs --json or --results-dir" in capsys.readouterr().err
+
+
+def test_bf16_runs_on_cpu(setup):
+    root, generator, cfg = setup
+    fp32 = _run(setup, None, max_frames=2, baselines=())
+    bf16 = _run(setup, None, max_frames=2, baselines=(), precision="bf16")
+    assert bf16["inference_config"]["precision"] == "bf16"
+    assert np.isfinite(bf16["average"]["psnr_y"])
+    assert abs(bf16["average"]["psnr_y"] - fp32["average"]["psnr_y"]) < 0.5
