@@ -1,6 +1,6 @@
 """Evaluation clips: ground truth (mod-cropped to the scale) and its LR version made by the chosen degradation.
 
-`load_eval_clips("vid4")` reads ``../shared/data/Vid4/GT`` (or ``$ISEEBETTER_VID4``); any folder of clip folders
+`load_eval_clips("vid4")` reads Vid4 from the data home (`data.home`); any folder of clip folders
 (Vid4/SPMCS layout) works too. LR frames come from `degrade` (BI: MATLAB-compatible bicubic; BD: Gaussian blur +
 subsampling); with `cache_dir` they are kept on disk as ``.npy`` keyed by the GT files (names, sizes, mtimes),
 degradation, scale and frame selection.
@@ -39,12 +39,10 @@ def crop_ground_truth(hr: np.ndarray, scale: int, label: str | os.PathLike) -> n
 
 
 def vid4_root() -> Path:
-    """Vid4 ground truth: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
-    env = os.environ.get("ISEEBETTER_VID4")
-    root = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data" / "Vid4" / "GT"
-    if not root.is_dir():
-        raise UserError(f"{root}: Vid4 ground truth not found (set ISEEBETTER_VID4 to its GT folder)")
-    return root
+    """Vid4 ground truth in the data home (`data.home.vid4_root`); a one-line error saying how to fetch it."""
+    from iseebetter_lib.data.home import vid4_root as locate
+
+    return locate()
 
 
 def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int) -> Path:
