@@ -30,6 +30,7 @@ VID4_CLIPS = ("calendar", "city", "foliage", "walk")
 # Accepted layouts per item, the documented one first (the development folder keeps Vid4 as Vid4/GT/<clip>).
 LAYOUTS = {
     "vid4": ("vid4", "Vid4/GT"),
+    "vid4_bd": ("vid4_bd", "Vid4/BDx4"),  # BD LR frames of Vid4 (VSR-DUF inputs/L/), for the BD degradation test
     "vimeo90k": ("vimeo_septuplet",),
     "weights": ("weights",),
     "model_reference": ("model_reference",),
