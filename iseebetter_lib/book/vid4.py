@@ -19,11 +19,14 @@ PROFILE_CROP = (40, 20, 48, 96)
 PROFILE_ROW = 60
 
 
-def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int) -> dict[str, Any]:
-    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames)."""
+def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
+                   dataset: str = "vid4") -> dict[str, Any]:
+    """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames).
+
+    ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
-    return evaluate("vid4", root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
+    return evaluate(dataset, root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
                     keep_frames=True, progress=False)
 
 
@@ -52,14 +55,15 @@ def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, d
     return sets
 
 
-def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path,
-                            n_frames: int) -> dict[str, np.ndarray]:
-    """Consecutive frames of an LR crop of calendar: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
+def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
+                            clip: str = PROFILE_CLIP,
+                            crop: tuple[int, int, int, int] = PROFILE_CROP) -> dict[str, np.ndarray]:
+    """Consecutive frames of an LR crop of `clip`: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
     from iseebetter_lib.data.readers import read_frame_folder
 
-    hr = read_frame_folder(Path(vid4_root) / PROFILE_CLIP, max_frames=n_frames)
+    hr = read_frame_folder(Path(vid4_root) / clip, max_frames=n_frames)
     lr, bic = same_frames_bicubic(hr)
-    y, x, h, w = PROFILE_CROP
+    y, x, h, w = crop
     s = model_cfg.scale_factor
     lr_crop = np.ascontiguousarray(lr[:, y:y + h, x:x + w])
     hr_box = (slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
