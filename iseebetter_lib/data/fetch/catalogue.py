@@ -55,15 +55,17 @@ class Entry:
         return self.target(data_home).is_file()
 
 
+# (name, file, size in MB, what it is); sizes estimated from the parameter counts (the 4x generator has 12.8 M float32
+# parameters, the discriminator 5.2 M).
 _WEIGHTS = (
-    ("rbpn-2x", "RBPN_2x.pth", "RBPN authors' L1-trained 2x generator"),
-    ("rbpn-4x", "RBPN_4x.pth", "RBPN authors' L1-trained 4x generator (paper configuration)"),
-    ("rbpn-8x", "RBPN_8x.pth", "RBPN authors' L1-trained 8x generator"),
-    ("rbpn-4x-f11", "RBPN_4x_F11_NTIRE2019.pth", "RBPN 4x, 11-frame variant (NTIRE 2019)"),
-    ("iseebetter", "netG_epoch_4_1.pth", "iSeeBetter's published 4x generator"),
-    ("iseebetter-apit", "netG_epoch_4_1_APITLoss.pth", "iSeeBetter generator, four-fold loss run"),
-    ("iseebetter-full", "netG_epoch_4_1_FullDataSet.pth", "iSeeBetter generator, full Vimeo-90K run"),
-    ("iseebetter-d-full", "netD_epoch_4_1_FullDataSet.pth", "iSeeBetter discriminator, full Vimeo-90K run"),
+    ("rbpn-2x", "RBPN_2x.pth", 51, "RBPN authors' L1-trained 2x generator"),
+    ("rbpn-4x", "RBPN_4x.pth", 51, "RBPN authors' L1-trained 4x generator (paper configuration)"),
+    ("rbpn-8x", "RBPN_8x.pth", 51, "RBPN authors' L1-trained 8x generator"),
+    ("rbpn-4x-f11", "RBPN_4x_F11_NTIRE2019.pth", 51, "RBPN 4x, 11-frame variant (NTIRE 2019)"),
+    ("iseebetter", "netG_epoch_4_1.pth", 51, "iSeeBetter's published 4x generator"),
+    ("iseebetter-apit", "netG_epoch_4_1_APITLoss.pth", 51, "iSeeBetter generator, four-fold loss run"),
+    ("iseebetter-full", "netG_epoch_4_1_FullDataSet.pth", 51, "iSeeBetter generator, full Vimeo-90K run"),
+    ("iseebetter-d-full", "netD_epoch_4_1_FullDataSet.pth", 21, "iSeeBetter discriminator, full Vimeo-90K run"),
 )
 
 CATALOGUE: dict[str, Entry] = {
@@ -71,11 +73,11 @@ CATALOGUE: dict[str, Entry] = {
                   "Vid4 ground truth: calendar 41, city 34, foliage 49, walk 47 frames (from VSR-DUF inputs/G/)"),
     "vimeo90k": Entry("vimeo90k", "vimeo90k", VIMEO_URL, 82 * GB,
                       "Vimeo-90K septuplets (64,612 train / 7,824 test), needs ~170 GB free"),
-    **{name: Entry(name, "weights", WEIGHTS_URL.format(file=file), 51 * MB, text, file=file)
-       for name, file, text in _WEIGHTS},
+    **{name: Entry(name, "weights", WEIGHTS_URL.format(file=file), mb * MB, text, file=file)
+       for name, file, mb, text in _WEIGHTS},
 }
-CATALOGUE["weights"] = Entry("weights", "group", WEIGHTS_URL.format(file=""), 51 * MB * len(_WEIGHTS),
-                             "all published weights above", members=tuple(n for n, _, _ in _WEIGHTS))
+CATALOGUE["weights"] = Entry("weights", "group", WEIGHTS_URL.format(file=""), sum(w[2] for w in _WEIGHTS) * MB,
+                             "all published weights above", members=tuple(w[0] for w in _WEIGHTS))
 
 
 def get(name: str) -> Entry:

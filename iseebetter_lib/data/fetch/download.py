@@ -80,7 +80,6 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
 
     dest = Path(dest)
     hint = hint or "download the file by hand and pass it with --from"
-    dest.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dest)
     total: int | None = size
     attempt = 0
@@ -101,6 +100,7 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
                 bar.reset(total=total)
                 bar.update(have)
                 try:
+                    dest.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered
                     with open(part, mode) as fh:
                         for block in iter(lambda: resp.read(CHUNK), b""):
                             fh.write(block)

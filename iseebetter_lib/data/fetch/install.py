@@ -144,15 +144,25 @@ def _fetch_weights(entry: Entry, source: str | None, data_home: Path | None, pro
 def fetch(name: str, data_home: str | Path | None = None, source: str | None = None, force: bool = False,
           progress: bool = True) -> list[str]:
     """Install catalogue entry `name`; returns one summary line per installed item."""
+    try:
+        return _fetch(name, data_home, source, force, progress)
+    except OSError as exc:
+        where = exc.filename or home.data_home(data_home)
+        raise UserError(f"{where}: cannot write ({exc.strerror or exc}); pass --dest DIR or set "
+                        f"{home.ENV_HOME} to a writable folder") from None
+
+
+def _fetch(name: str, data_home: str | Path | None, source: str | None, force: bool, progress: bool) -> list[str]:
     entry = get(name)
     data_home = None if data_home is None else Path(data_home)
     if entry.kind == "group":
         lines = []
         for member in entry.members:
-            lines += fetch(member, data_home, source, force, progress)
+            lines += _fetch(member, data_home, source, force, progress)
         return lines
     if entry.present(data_home) and not force:
-        return [f"{entry.name}: already in {entry.target(data_home)} (pass --force to fetch it again)"]
+        where = home.vid4_root(data_home, required=False) if entry.kind == "vid4" else entry.target(data_home)
+        return [f"{entry.name}: already in {where} (pass --force to fetch it again)"]
     if entry.kind == "weights":
         return [_fetch_weights(entry, source, data_home, progress)]
     if entry.kind == "vid4":
