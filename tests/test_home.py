@@ -84,3 +84,39 @@ def test_one_locator_of_the_sample_videos():
     assert {"bikes", "carphone_pristine", "bigbuckbunny"} <= set(paths)
     assert sample_video_dir() == home.sample_video_dir() == paths["bikes"].parent
     assert sample_video_paths() == paths
+
+
+def test_book_spec_resolves_data_placeholder_to_the_data_home(clean_env, tmp_path):
+    from iseebetter_lib.book.spec import load_book
+
+    clean_env.setenv(home.ENV_HOME, str(tmp_path / "dh"))
+    spec = load_book(home.repository_root() / "book.yml")
+    runs = {r.chapter: r for r in spec.plan("smoke", only="02_flow")}
+    assert runs["02_flow"].parameters["reference"] == str(tmp_path / "dh" / "flow_reference" / "pyflow_reference.npz")
+    assert all("vid4_root" not in r.parameters for r in spec.plan("smoke"))  # chapters ask the data home
+
+
+def test_chapters_fall_back_to_the_trimmed_flow_reference(clean_env, tmp_path):
+    from iseebetter_lib.book.fallbacks import flow_reference_file, is_trimmed_flow_reference
+
+    clean_env.setenv(home.ENV_HOME, str(tmp_path))
+    path = flow_reference_file(str(tmp_path / "flow_reference" / "pyflow_reference.npz"))
+    assert path.is_file() and is_trimmed_flow_reference(path)
+
+
+def test_chapter_test_set_is_vid4_or_the_held_out_clips_with_a_bold_note(clean_env, tmp_path, monkeypatch):
+    from iseebetter_lib.book.fallbacks import chapter_test_set
+    from iseebetter_lib.data import embedded
+
+    clean_env.setenv(home.ENV_HOME, str(tmp_path / "dh"))
+    built = tmp_path / "cache" / "embedded-v1"
+    for split, clip in (("train", "bikes_shot00"), ("test", "bikes_shot01"), ("test", "bikes_shot05")):
+        (built / split / clip).mkdir(parents=True)
+    monkeypatch.setattr(embedded, "embedded_dataset", lambda cache_dir, progress=True: built)
+    fallback = chapter_test_set(None, tmp_path / "cache")
+    assert fallback.dataset == "folder" and fallback.root == built / "test"
+    assert fallback.clips == ["bikes_shot01", "bikes_shot05"] and set(fallback.zoom_boxes) == set(fallback.clips)
+    assert fallback.note.startswith("**") and fallback.note.endswith("**") and "`iseebetter fetch vid4`" in fallback.note
+    _clips(tmp_path / "dh" / "vid4")
+    with_vid4 = chapter_test_set(None, tmp_path / "cache")
+    assert with_vid4.is_vid4 and with_vid4.root == tmp_path / "dh" / "vid4" and with_vid4.note == ""

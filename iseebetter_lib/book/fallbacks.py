@@ -12,7 +12,7 @@ from pathlib import Path
 
 from iseebetter_lib.data import home
 
-NOTE = ("**Vid4 is not in the data home ({home}): this chapter scores the held-out clips of the embedded sample "
+NOTE = ("**Vid4 is not in the data home ({home}): this chapter uses the held-out clips of the embedded sample "
         "videos instead ({clips}; never seen in training), so its figures are not comparable with the paper's. "
         "Fetch Vid4 with `{command}` and run the chapter again.**")
 
