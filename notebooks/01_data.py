@@ -23,7 +23,7 @@ profile = "smoke"
 seed = 123
 interactive = False
 cache_dir = "../_build/smoke/cache"
-vid4_root = "../../shared/data/Vid4/GT"
+vid4_root = None  # None: Vid4 from the data home; without it, the embedded held-out clips
 preset_name = "compact"
 
 # %%
@@ -32,9 +32,12 @@ import numpy as np
 from iseebetter_lib.book import datachapter, plots, widgets
 from iseebetter_lib.book.chapters import (downscaling_comparison, md_table, sample_frames, sample_video_paths,
                                           show_md)
+from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
 
 CHAPTER = "01_data"
+test_set = chapter_test_set(vid4_root, cache_dir)
+show_md(test_set.note)  # empty with Vid4
 print({name: path.name for name, path in sample_video_paths().items()})
 
 # %% [markdown]
@@ -76,7 +79,7 @@ print(f"item {sample['index']} of {sample['n_items']}:", {k: tuple(v.shape) for 
 # LR image against BI: PIL is close, OpenCV's `INTER_CUBIC` does not antialias and is far.
 
 # %%
-hr = datachapter.vid4_frame(vid4_root, "calendar")
+hr = datachapter.vid4_frame(test_set.root, "calendar" if test_set.is_vid4 else test_set.clips[0])
 lrs, rows = downscaling_comparison(hr)
 show_md(md_table(rows))
 save_figure(plots.image_grid([np.kron(v, np.ones((2, 2, 1), np.uint8))[:120, :160] for v in lrs.values()],
@@ -86,13 +89,13 @@ save_figure(plots.image_grid([np.kron(v, np.ones((2, 2, 1), np.uint8))[:120, :16
 # The BD reference frames shipped with Vid4 (calendar) against our BD degradation:
 
 # %%
-show_md(datachapter.bd_check(vid4_root))
+show_md(datachapter.bd_check(test_set.root) if test_set.is_vid4 else "(no Vid4: no BD reference frames)")
 
 # %% [markdown]
 # ## The test set: Vid4
 
 # %%
-show_md(md_table(datachapter.vid4_rows(vid4_root)))
+show_md(md_table(datachapter.vid4_rows(test_set.root)))
 
 # %%
 if interactive:  # a real sequence: 24 frames of `bikes`, HR beside its BI and BD versions

@@ -35,7 +35,15 @@ init_run_dir = None  # chapter 03's run: variants fine-tune its generator
 pretrain_steps = 20
 gan_steps = 20
 eval_frames = 2  # Vid4 frames per clip scored (0: all)
+vid4_root = None  # None: Vid4 from the data home; without it, the embedded held-out clips
 overrides = {}
+
+# %%
+from iseebetter_lib.book.chapters import show_md
+from iseebetter_lib.book.fallbacks import chapter_test_set
+
+test_set = chapter_test_set(vid4_root, cache_dir)  # Vid4, else the embedded held-out clips (noted in bold)
+show_md(test_set.note)
 
 # %%
 from pathlib import Path
@@ -68,5 +76,6 @@ save_figure(plots.loss_curves(summary["history"], title=f"ablation {variant}"), 
             profile);
 
 # %%
-result = score_variant(variant, weights, summary, out_dir, eval_frames=eval_frames)
+result = score_variant(variant, weights, summary, out_dir, eval_frames=eval_frames, vid4_root=test_set.root,
+                       dataset=test_set.dataset)
 show_md(ablation_markdown([result["row"]]))

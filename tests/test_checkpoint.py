@@ -81,8 +81,8 @@ def test_configuration_mismatch_names_the_fields(tmp_path):
     assert "nFrames: checkpoint 3, requested 5" in message and "\n" not in message
 
 
-def test_original_state_dict_loads_with_inferred_configuration(tmp_path, shared_dir):
-    ref = shared_dir / "data" / "model_reference"
+def test_original_state_dict_loads_with_inferred_configuration(tmp_path, model_reference):
+    ref = model_reference
     sd = torch.load(ref / "rbpn_tiny_state_dict.pt", weights_only=True)
     io = torch.load(ref / "rbpn_tiny_io.pt", weights_only=True)
     # As the original saved it: wrapped by nn.DataParallel.
@@ -100,10 +100,10 @@ def test_original_state_dict_loads_with_inferred_configuration(tmp_path, shared_
         load_generator(path, model_cfg=dataclasses.replace(cfg, feat=8))
 
 
-def test_infer_paper_configuration_from_key_shapes(shared_dir):
+def test_infer_paper_configuration_from_key_shapes(model_reference):
     import json
 
-    shapes = json.loads((shared_dir / "data" / "model_reference" / "rbpn_paper_state_dict_keys.json").read_text())
+    shapes = json.loads((model_reference / "rbpn_paper_state_dict_keys.json").read_text())
     fake = {k: torch.empty(v) for k, v in shapes.items()}
     cfg = infer_model_config(fake)
     full = preset("full").model

@@ -160,7 +160,7 @@ def test_embedded_subset_builds_once(tmp_path, monkeypatch):
     assert [c.id for c in ds.clips] == ["bikes_shot01"]
 
 
-def test_eval_clips(tmp_path, shared_dir):
+def test_eval_clips(tmp_path, vid4_dir):
     clips = load_eval_clips("vid4", max_frames=2, clips=["calendar"], cache_dir=tmp_path)
     assert len(clips) == 1 and clips[0].name == "calendar"
     assert clips[0].hr.shape == (2, 576, 720, 3) and clips[0].lr.shape == (2, 144, 180, 3)
@@ -168,7 +168,7 @@ def test_eval_clips(tmp_path, shared_dir):
     assert len(list((tmp_path / "eval_lr").glob("*.npy"))) == 1
     cached = load_eval_clips("vid4", max_frames=2, clips=["calendar"], cache_dir=tmp_path)
     np.testing.assert_array_equal(cached[0].lr, clips[0].lr)
-    bd = load_eval_clips(shared_dir / "data" / "Vid4" / "GT", degradation="BD", max_frames=1, frame_step=3,
+    bd = load_eval_clips(vid4_dir, degradation="BD", max_frames=1, frame_step=3,
                          clips=["walk"])
     assert bd[0].lr.shape == (1, 120, 180, 3)
     with pytest.raises(UserError, match="no clip named"):

@@ -105,24 +105,24 @@ def test_gaussian_kernel():
     assert k.size == 13 and abs(k.sum() - 1) < 1e-12 and np.argmax(k) == 6
 
 
-def _vid4(shared_dir, clip, n):
-    frames = read_frame_folder(shared_dir / "data" / "Vid4" / "GT" / clip, max_frames=n)
+def _vid4(vid4_dir, clip, n):
+    frames = read_frame_folder(vid4_dir / clip, max_frames=n)
     return modcrop(frames, 4)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("clip,expected", [("calendar", 20.39), ("walk", 26.10)])
-def test_vid4_bicubic_row(shared_dir, clip, expected):
+def test_vid4_bicubic_row(vid4_dir, clip, expected):
     """Standard protocol (evaluation-protocols.md): MATLAB bicubic down and up, Y-PSNR, whole clips, to 0.01 dB."""
-    gt = _vid4(shared_dir, clip, None)
+    gt = _vid4(vid4_dir, clip, None)
     up = imresize(degrade(gt, 4, "BI"), 4.0)
     value = np.mean([_psnr(_y(u), _y(g)) for u, g in zip(up, gt)])
     assert abs(value - expected) < 0.01, value
 
 
-def test_bd_matches_vid4_reference(shared_dir):
-    gt = _vid4(shared_dir, "calendar", 3)
-    ref = read_frame_folder(shared_dir / "data" / "Vid4" / "BDx4" / "calendar", max_frames=3)
+def test_bd_matches_vid4_reference(vid4_dir, vid4_bd_dir):
+    gt = _vid4(vid4_dir, "calendar", 3)
+    ref = read_frame_folder(vid4_bd_dir / "calendar", max_frames=3)
     lr = degrade(gt, 4, "BD")
     assert lr.shape == ref.shape
     assert _psnr(lr, ref) >= 45.0

@@ -35,8 +35,8 @@ def test_frame_folder_natural_order(tmp_path):
     assert read_frames(tmp_path / "clip", max_frames=2).shape == (2, 8, 12, 3)
 
 
-def test_vid4_names(shared_dir):
-    frames = read_frame_folder(shared_dir / "data" / "Vid4" / "GT" / "foliage", max_frames=2)
+def test_vid4_names(vid4_dir):
+    frames = read_frame_folder(vid4_dir / "foliage", max_frames=2)
     assert frames.shape == (2, 480, 720, 3)
 
 

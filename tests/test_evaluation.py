@@ -52,8 +52,8 @@ def _oracle(clips):
 
 
 @pytest.fixture(scope="module")
-def vid4(shared_dir: Path) -> Path:
-    return shared_dir / "data" / "Vid4" / "GT"
+def vid4(vid4_dir: Path) -> Path:
+    return vid4_dir
 
 
 @pytest.mark.slow
@@ -71,7 +71,7 @@ def test_vid4_bicubic_row_matches_the_literature(vid4):
 
 
 def test_vid4_bicubic_subset_and_default_root(vid4):
-    """The two first frames of each clip, root taken from the default (../shared beside the repository)."""
+    """The two first frames of each clip, root taken from the default (the data home)."""
     res = evaluate("vid4", method="bicubic", max_frames=2, progress=False)
     assert Path(res["root"]) == vid4.resolve()
     assert list(res["clips"]) == ["calendar", "city", "foliage", "walk"]

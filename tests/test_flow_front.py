@@ -11,10 +11,11 @@ from iseebetter_lib.errors import UserError
 
 
 @pytest.fixture(scope="module")
-def frames(shared_dir):
-    data = np.load(shared_dir / "data" / "flow_reference" / "pyflow_reference.npz")
+def frames(flow_reference):
+    data = np.load(flow_reference / "pyflow_reference.npz")
     p = "synthetic_bikes_t124_112x64"
-    return data[p + "__im1"], data[p + "__im2"], np.stack([data[p + "__gt_u"], data[p + "__gt_v"]])
+    im1, im2, u, v = (data[p + k].astype(np.float64) for k in ("__im1", "__im2", "__gt_u", "__gt_v"))
+    return im1, im2, np.stack([u, v])
 
 
 def test_backends():

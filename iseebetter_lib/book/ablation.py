@@ -19,12 +19,13 @@ COLUMNS = ("variant", "w_pixel", "w_perceptual", "w_adversarial", "w_tv", "steps
 
 
 def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[str, Any], out_dir: str | Path,
-                  eval_frames: int = 2, vid4_root: str | Path | None = None) -> dict[str, Any]:
+                  eval_frames: int = 2, vid4_root: str | Path | None = None,
+                  dataset: str = "vid4") -> dict[str, Any]:
     """Evaluate the variant's checkpoint on Vid4 (first `eval_frames` frames per clip; 0 = all) and write
-    `out_dir/ablation.json` with one comparison row."""
+    `out_dir/ablation.json` with one comparison row. ``dataset="folder"``: another folder of clips at `vid4_root`."""
     from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
 
-    result = evaluate("vid4", root=vid4_root, weights=summary["checkpoint"], max_frames=eval_frames or None,
+    result = evaluate(dataset, root=vid4_root, weights=summary["checkpoint"], max_frames=eval_frames or None,
                       baselines=["torch_bicubic"], progress=False)
     last_pre = [r for r in summary["history"] if r.get("stage") == "pretrain"]
     last_gan = [r for r in summary["history"] if r.get("stage") == "gan"]

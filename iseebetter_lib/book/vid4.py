@@ -20,12 +20,14 @@ PROFILE_ROW = 60
 
 
 def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
-                   inference_cfg: Any = None) -> dict[str, Any]:
+                   inference_cfg: Any = None, dataset: str = "vid4") -> dict[str, Any]:
     """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames),
-    the model applied as `inference_cfg` (saved with it) says."""
+    the model applied as `inference_cfg` (saved with it) says.
+
+    ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
-    return evaluate("vid4", root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
+    return evaluate(dataset, root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
                     keep_frames=True, progress=False, inference_cfg=inference_cfg)
 
 
@@ -40,14 +42,15 @@ def verdict(rows: list[dict[str, Any]]) -> str:
             + ("**The trained model beats both.**" if beats else "**The trained model does NOT beat both.**"))
 
 
-def _clip(vid4_root: str | Path, name: str, n_frames: int, scale: int) -> Any:
-    """The first `n_frames` of one Vid4 clip by the evaluation's protocol (mod-cropped GT, BI LR)."""
+def _clip(root: str | Path, name: str, n_frames: int, scale: int, dataset: str = "vid4") -> Any:
+    """The first `n_frames` of one clip by the evaluation's protocol (mod-cropped GT, BI LR)."""
     from iseebetter_lib.data.eval_sets import EvalSet
 
-    return next(iter(EvalSet("vid4", vid4_root, scale=scale, max_frames=n_frames, clips=[name])))
+    return next(iter(EvalSet(dataset, root, scale=scale, max_frames=n_frames, clips=[name])))
 
 
-def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, dict[str, np.ndarray]]:
+def visual_sets(result: Mapping[str, Any], vid4_root: str | Path,
+                dataset: str = "vid4") -> dict[str, dict[str, np.ndarray]]:
     """Per clip, the first scored frame as bicubic / ours / ground truth (HR uint8)."""
     from iseebetter_lib.evaluation.upscalers import bicubic_upscale
 
@@ -55,20 +58,22 @@ def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, d
     sets = {}
     for name, frames in result["_frames"].items():
         t = result["clips"][name]["frame_indices"][0]
-        clip = _clip(vid4_root, name, t + 1, scale)
+        clip = _clip(vid4_root, name, t + 1, scale, dataset)
         sets[name] = {"bicubic": bicubic_upscale(clip.lr[t], scale), "ours": frames[0], "ground truth": clip.hr[t]}
     return sets
 
 
 def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
-                            inference_cfg: Any = None) -> dict[str, np.ndarray]:
-    """Consecutive frames of an LR crop of calendar: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
+                            inference_cfg: Any = None, clip: str = PROFILE_CLIP,
+                            crop: tuple[int, int, int, int] = PROFILE_CROP,
+                            dataset: str = "vid4") -> dict[str, np.ndarray]:
+    """Consecutive frames of an LR crop of `clip`: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
     from iseebetter_lib.evaluation.upscalers import bicubic_upscale
 
     s = model_cfg.scale_factor
-    clip = _clip(vid4_root, PROFILE_CLIP, n_frames, s)
-    y, x, h, w = PROFILE_CROP
+    frames = _clip(vid4_root, clip, n_frames, s, dataset)
+    y, x, h, w = crop
     hr_box = (slice(None), slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    ours = super_resolve(generator, model_cfg, np.ascontiguousarray(clip.lr[:, y:y + h, x:x + w]),
+    ours = super_resolve(generator, model_cfg, np.ascontiguousarray(frames.lr[:, y:y + h, x:x + w]),
                          inference_cfg=inference_cfg)
-    return {"bicubic": bicubic_upscale(clip.lr, s)[hr_box], "ours": ours, "ground truth": clip.hr[hr_box]}
+    return {"bicubic": bicubic_upscale(frames.lr, s)[hr_box], "ours": ours, "ground truth": frames.hr[hr_box]}

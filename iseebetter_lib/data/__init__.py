@@ -23,6 +23,7 @@ _LAZY = {
     "TrainingDataset": "dataset", "Clip": "dataset", "load_clips": "dataset",
     "embedded_dataset": "embedded", "sample_video_dir": "embedded",
     "EvalClip": "eval_sets", "EvalSet": "eval_sets", "load_eval_clips": "eval_sets", "vid4_root": "eval_sets",
+    "data_home": "home", "sample_video_paths": "home",
 }
 
 

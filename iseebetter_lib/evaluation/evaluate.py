@@ -26,7 +26,7 @@ METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig")
 
 
 def default_vid4_root() -> Path:
-    """`data.vid4_root()`: $ISEEBETTER_VID4, else ../shared/data/Vid4/GT beside the repository."""
+    """`data.vid4_root()`: Vid4 in the data home (a one-line error naming `iseebetter fetch vid4` when absent)."""
     from iseebetter_lib.data import vid4_root
 
     return vid4_root().resolve()

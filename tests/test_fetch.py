@@ -1,0 +1,218 @@
+"""`iseebetter fetch` against a local HTTP server on 127.0.0.1 (never the internet)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import socket
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from iseebetter_lib import cli
+from iseebetter_lib.data import home
+from iseebetter_lib.data.fetch import fetch, install
+from iseebetter_lib.data.fetch.catalogue import VID4_FRAMES
+from iseebetter_lib.data.fetch.download import download, part_path
+from iseebetter_lib.errors import UserError
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        srv = self.server
+        srv.ranges.append(self.headers.get("Range"))
+        data = srv.files.get(self.path)
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and srv.honour_range:
+            start = int(rng.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if srv.cuts > 0:  # send a third of the body, then drop the connection
+            srv.cuts -= 1
+            self.wfile.write(body[:len(body) // 3])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.files, srv.ranges, srv.cuts, srv.honour_range = {}, [], 0, True
+    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_vid4_override(monkeypatch):
+    monkeypatch.delenv(home.ENV_VID4, raising=False)
+
+
+def _vid4_zip(extra_lr: bool = True, drop: str | None = None) -> bytes:
+    """A VSR-DUF-like repository archive: inputs/G/<clip>/ frames (and LR decoys in inputs/L/)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("VSR-DUF-master/README.md", "readme")
+        for clip, n in VID4_FRAMES.items():
+            if clip == drop:
+                continue
+            for i in range(1, n + 1):
+                zf.writestr(f"VSR-DUF-master/inputs/G/{clip}/Frame {i:03d}.png", f"{clip}{i}")
+                if extra_lr:
+                    zf.writestr(f"VSR-DUF-master/inputs/L/{clip}/Frame {i:03d}.png", "lr")
+    return buf.getvalue()
+
+
+def test_complete_download_installs_and_records_digest(server, tmp_path):
+    server.files["/w/RBPN_4x.pth"] = PAYLOAD
+    lines = fetch("rbpn-4x", data_home=tmp_path, source=server.url + "/w/RBPN_4x.pth", progress=False)
+    target = tmp_path / "weights" / "RBPN_4x.pth"
+    assert target.read_bytes() == PAYLOAD and "rbpn-4x" in lines[0]
+    assert not part_path(target).exists()
+    record = json.loads((tmp_path / "manifest.json").read_text())["items"]["rbpn-4x"]
+    assert record["sha256"] == hashlib.sha256(PAYLOAD).hexdigest() and record["size"] == len(PAYLOAD)
+    again = fetch("rbpn-4x", data_home=tmp_path, source=server.url + "/w/RBPN_4x.pth", progress=False)
+    assert "already" in again[0] and len(server.ranges) == 1  # present: nothing downloaded
+
+
+def test_interrupted_download_resumes_with_a_range_request(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    server.cuts = 1
+    dest = tmp_path / "f.bin"
+    with pytest.raises(UserError, match="interrupted.*run the same command again to resume"):
+        download(server.url + "/f.bin", dest, retries=0, progress=False)
+    assert not dest.exists()
+    kept = part_path(dest).stat().st_size
+    assert 0 < kept < len(PAYLOAD)
+    digest = download(server.url + "/f.bin", dest, retries=0, progress=False)
+    assert server.ranges == [None, f"bytes={kept}-"]
+    assert dest.read_bytes() == PAYLOAD and digest == hashlib.sha256(PAYLOAD).hexdigest()
+    assert not part_path(dest).exists()
+
+
+def test_cut_connection_is_resumed_within_one_call_and_a_server_without_ranges_restarts(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    server.cuts = 2
+    download(server.url + "/f.bin", tmp_path / "a.bin", progress=False)
+    assert (tmp_path / "a.bin").read_bytes() == PAYLOAD and server.ranges[1].startswith("bytes=")
+    server.cuts, server.honour_range = 1, False
+    download(server.url + "/f.bin", tmp_path / "b.bin", progress=False)
+    assert (tmp_path / "b.bin").read_bytes() == PAYLOAD
+
+
+def test_digest_mismatch_is_refused_and_nothing_is_left(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    dest = tmp_path / "f.bin"
+    with pytest.raises(UserError, match="SHA-256.*nothing installed"):
+        download(server.url + "/f.bin", dest, sha256="0" * 64, progress=False)
+    assert not dest.exists() and not part_path(dest).exists()
+
+
+def test_recorded_digest_guards_a_later_download(server, tmp_path):
+    url = server.url + "/w/netG_epoch_4_1.pth"
+    server.files["/w/netG_epoch_4_1.pth"] = PAYLOAD
+    fetch("iseebetter", data_home=tmp_path, source=url, progress=False)
+    server.files["/w/netG_epoch_4_1.pth"] = PAYLOAD[::-1]  # the file changed upstream (or was corrupted)
+    with pytest.raises(UserError, match="SHA-256"):
+        fetch("iseebetter", data_home=tmp_path, source=url, force=True, progress=False)
+    assert (tmp_path / "weights" / "netG_epoch_4_1.pth").read_bytes() == PAYLOAD  # the good copy is untouched
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_host_is_one_line_naming_the_url_and_from(tmp_path, capsys):
+    url = f"http://127.0.0.1:{_closed_port()}/VSR-DUF-master.zip"
+    assert cli.main(["fetch", "vid4", "--dest", str(tmp_path), "--from", url, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and url in err and "--from" in err
+    assert not (tmp_path / "vid4").exists()
+
+
+def test_vid4_from_a_repository_archive_picks_the_ground_truth(server, tmp_path, capsys):
+    server.files["/master.zip"] = _vid4_zip()
+    assert cli.main(["fetch", "vid4", "--dest", str(tmp_path), "--from", server.url + "/master.zip",
+                     "--quiet"]) == 0
+    assert "171 frames" in capsys.readouterr().out
+    root = home.vid4_root(tmp_path)
+    assert root == tmp_path / "vid4"
+    assert {c: len(list((root / c).iterdir())) for c in VID4_FRAMES} == VID4_FRAMES
+    assert (root / "calendar" / "Frame 001.png").read_bytes() == b"calendar1"  # G, not the L decoys
+    assert not (tmp_path / "downloads" / "master.zip").exists()  # installed: archive removed
+    assert json.loads((tmp_path / "manifest.json").read_text())["items"]["vid4"]["files"] == 171
+
+
+def test_vid4_from_a_folder_of_the_four_clips(tmp_path):
+    src = tmp_path / "GT"
+    with zipfile.ZipFile(io.BytesIO(_vid4_zip(extra_lr=False))) as zf:
+        for name in zf.namelist():
+            if "/inputs/G/" in name:
+                out = src / name.split("/inputs/G/")[1]
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(zf.read(name))
+    dest = tmp_path / "home"
+    assert cli.main(["fetch", "vid4", "--dest", str(dest), "--from", str(src), "--quiet"]) == 0
+    assert sorted(p.name for p in (dest / "vid4").iterdir()) == sorted(VID4_FRAMES)
+    assert len(list((dest / "vid4" / "walk").glob("*.png"))) == 47
+
+
+def test_vid4_incomplete_source_is_refused_and_nothing_installed(tmp_path, capsys):
+    (tmp_path / "dl.zip").write_bytes(_vid4_zip(drop="city"))
+    assert cli.main(["fetch", "vid4", "--dest", str(tmp_path / "h"), "--from", str(tmp_path / "dl.zip"),
+                     "--quiet"]) == 2
+    assert "city 0" in capsys.readouterr().err
+    assert not (tmp_path / "h" / "vid4").exists()
+
+
+def test_vimeo_from_a_local_archive_counts_septuplets_and_checks_free_space(tmp_path, monkeypatch, capsys):
+    archive = tmp_path / "vimeo_septuplet.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("vimeo_septuplet/sep_trainlist.txt", "00001/0001\n00001/0002\n")
+        zf.writestr("vimeo_septuplet/sep_testlist.txt", "")
+        for seq in ("00001/0001", "00001/0002"):
+            for i in range(1, 8):
+                zf.writestr(f"vimeo_septuplet/sequences/{seq}/im{i}.png", "x")
+    monkeypatch.setattr(install, "VIMEO_EXTRACTED", 10)
+    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h"), "--from", str(archive), "--quiet"]) == 0
+    assert "2 septuplets" in capsys.readouterr().out
+    assert (tmp_path / "h" / "vimeo_septuplet" / "sequences" / "00001" / "0002" / "im7.png").is_file()
+    monkeypatch.setattr(install, "VIMEO_EXTRACTED", 10 ** 18)
+    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h2"), "--from", str(archive), "--quiet"]) == 2
+    assert "free" in capsys.readouterr().err and not (tmp_path / "h2" / "vimeo_septuplet").exists()
+
+
+def test_list_and_bad_names(tmp_path, capsys):
+    assert cli.main(["fetch", "--list", "--dest", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("vid4", "vimeo90k", "rbpn-4x", "iseebetter", "weights"):
+        assert f"\n{name} " in out
+    assert str(tmp_path / "vid4") in out and "yes" not in out
+    assert cli.main(["fetch", "nope", "--dest", str(tmp_path)]) == 2
+    assert "unknown item" in capsys.readouterr().err
+    assert cli.main(["fetch", "--dest", str(tmp_path)]) == 2
