@@ -14,6 +14,7 @@ from iseebetter_lib.book import command as book_command
 from iseebetter_lib.book.build import book_config, book_toc, prepare_book
 from iseebetter_lib.book.figures import figure_bytes, figure_path, save_figure
 from iseebetter_lib.book.runner import ChapterFailed, run_book
+from iseebetter_lib.data.home import data_home
 from iseebetter_lib.book.spec import load_book, parameters_cell
 from iseebetter_lib.errors import UserError
 
@@ -202,7 +203,7 @@ def write_executed(path: Path, root: Path) -> None:
 
     nb = nbformat.v4.new_notebook()
     injected = nbformat.v4.new_code_cell(f'# Parameters\nout = "{root.resolve()}/_build/smoke/a.json"\n'
-                                         f'data = "{(root.parent / "shared").resolve()}/data/x"\n')
+                                         f'data = "{data_home()}/x"\n')
     injected.metadata["tags"] = ["injected-parameters"]
     shown = nbformat.v4.new_code_cell("print(out)")
     shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{root.resolve()}/_build/smoke/a.json\n")]
@@ -222,11 +223,11 @@ def test_book_pages_have_their_own_titles_and_no_machine_paths(tmp_path):
     titles = {}
     for name in ("a_first", "b_second__slow", "b_second__fast"):
         page = (book / "notebooks" / f"{name}.ipynb").read_text()
-        assert str(root.resolve()) not in page and str(root.parent.resolve() / "shared") not in page
+        assert str(root.resolve()) not in page and str(data_home()) not in page
         nb = nbformat.reads(page, as_version=4)
         titles[name] = nb.cells[0].source.splitlines()[0]
         assert 'out = "_build/smoke/a.json"' in nb.cells[1].source
-        assert 'data = "{shared}/data/x"' in nb.cells[1].source
+        assert 'data = "{data}/x"' in nb.cells[1].source
         assert nb.cells[2].outputs[0]["text"] == "_build/smoke/a.json\n"
     assert titles == {"a_first": "# Fake chapter", "b_second__slow": "# Second: slow",
                       "b_second__fast": "# Second: fast"}

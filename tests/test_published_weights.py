@@ -59,9 +59,9 @@ def test_published_checkpoint_evaluates_in_both_protocols(tmp_path, clips, name,
     assert result["inference_config"]["boundary"] == "copy" and result["inference_config"]["future_frames"]
 
 
-def test_paper_shape_4x_checkpoint_matches_the_reference_keys(tmp_path, shared_dir):
+def test_paper_shape_4x_checkpoint_matches_the_reference_keys(tmp_path, model_reference):
     """RBPN_4x.pth: the paper's configuration from the original's key names and shapes, and one forward."""
-    shapes = json.loads((shared_dir / "data" / "model_reference" / "rbpn_paper_state_dict_keys.json").read_text())
+    shapes = json.loads((model_reference / "rbpn_paper_state_dict_keys.json").read_text())
     path = original_file(tmp_path / "RBPN_4x.pth", ModelConfig(), data_parallel=True)
     saved = torch.load(path, weights_only=True)
     assert {k.removeprefix("module."): list(v.shape) for k, v in saved.items()} == shapes
