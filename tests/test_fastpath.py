@@ -74,7 +74,7 @@ def test_modes_against_fp32() -> None:
     x, nb, fl = _inputs(2, 8, 10)
     with torch.inference_mode():
         ref = g(x, nb, fl)
-        for name in ("fp32", "fp32-cl", "bf16-cl", "bf16-cl-subpixel"):
+        for name in ("fp32", "fp32-cl", "bf16-cl", "bf16-cl-subpixel", "bf16w-cl"):
             out = prepare_generator(g, "cpu", name)(x, nb, fl)
             assert out.dtype == torch.float32 and out.shape == ref.shape
             err = (out - ref).abs().max().item()
@@ -122,5 +122,8 @@ def test_bf16_training_step_follows_fp32() -> None:
 
 def test_mode_names_and_auto() -> None:
     assert choose_mode("cpu") in MODES
+    g = RBPN(base_filter=4, feat=2, num_stages=1, n_resblock=1, nFrames=2)
     with pytest.raises(ValueError, match="mode"):
-        prepare_generator(RBPN(base_filter=4, feat=2, num_stages=1, n_resblock=1, nFrames=2), "cpu", "int8")
+        prepare_generator(g, "cpu", "int8")
+    with pytest.raises(ValueError, match="inference"):
+        prepare_generator(g, "cpu", "bf16w-cl", copy_weights=False)

@@ -43,6 +43,7 @@ class FastMode:
     hoist: bool = False  # batch the MISR branch over neighbours
     subpixel: bool = False
     compile: bool = False
+    bf16_weights: bool = False  # weights and activations stored in bf16, no autocast casts (inference only)
 
 
 MODES = {m.name: m for m in (
@@ -51,6 +52,8 @@ MODES = {m.name: m for m in (
     FastMode("bf16-cl", bf16=True, channels_last=True, hoist=True),
     FastMode("bf16-cl-subpixel", bf16=True, channels_last=True, hoist=True, subpixel=True),
     FastMode("bf16-cl-compile", bf16=True, channels_last=True, hoist=True, compile=True),
+    FastMode("bf16w-cl", bf16=True, channels_last=True, hoist=True, bf16_weights=True),
+    FastMode("bf16w-cl-compile", bf16=True, channels_last=True, hoist=True, bf16_weights=True, compile=True),
 )}
 
 
@@ -77,9 +80,10 @@ def _as_list(value: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor]
 
 
 def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], flows: list[torch.Tensor],
-                    fp32_tail: bool = False) -> torch.Tensor:
+                    fp32_tail: bool = False, x_fp32: torch.Tensor | None = None) -> torch.Tensor:
     """RBPN.forward with the MISR branch computed for all neighbours in one batch. `fp32_tail` runs the output
-    conv and the bicubic residual in fp32 outside any autocast (cheap: 3 output channels)."""
+    conv and the bicubic residual in fp32 outside any autocast (cheap: 3 output channels); `x_fp32` is the target
+    in fp32 for the residual when `x` itself was rounded to bf16."""
     b, n = x.shape[0], len(neighbours)
     misr_in = torch.cat([torch.cat((x, nb, fl), dim=1) for nb, fl in zip(neighbours, flows)], dim=0)
     h1_all = g.res_feat1(g.feat1(misr_in)).split(b, dim=0)
@@ -98,7 +102,8 @@ def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], fl
         if g.residual:
             h, w = x.shape[-2:]
             s = g.scale_factor
-            out = out + F.interpolate(x.float() if fp32_tail else x, size=(h * s, w * s), mode="bicubic", align_corners=False)
+            xr = x_fp32 if x_fp32 is not None else (x.float() if fp32_tail else x)
+            out = out + F.interpolate(xr, size=(h * s, w * s), mode="bicubic", align_corners=False)
     return out
 
 
@@ -120,11 +125,16 @@ class FastGenerator(nn.Module):
             x = x.contiguous(memory_format=CL)
             neighbours = [t.contiguous(memory_format=CL) for t in neighbours]
             flows = [t.contiguous(memory_format=CL) for t in flows]
-        ctx = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if m.bf16
+        x_fp32 = None
+        if m.bf16_weights:
+            x_fp32 = x
+            x, neighbours, flows = (x.bfloat16(), [t.bfloat16() for t in neighbours],
+                                    [t.bfloat16() for t in flows])
+        ctx = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if m.bf16 and not m.bf16_weights
                else contextlib.nullcontext())
         with ctx:
             if m.hoist:
-                return hoisted_forward(self.generator, x, neighbours, flows, fp32_tail=m.bf16)
+                return hoisted_forward(self.generator, x, neighbours, flows, fp32_tail=m.bf16, x_fp32=x_fp32)
             return self.generator(x, neighbours, flows)
 
     def forward(self, x: torch.Tensor, neighbor: torch.Tensor | Sequence[torch.Tensor],
@@ -154,4 +164,9 @@ def prepare_generator(generator: RBPN, device: torch.device | str = "cpu", mode:
         g = g.to(memory_format=CL)
     if m.subpixel:
         to_subpixel_(g)
+    if m.bf16_weights:
+        if not copy_weights:
+            raise ValueError(f"mode {name}: bf16 weights are for inference (copy_weights=True); train with bf16-cl")
+        g = g.bfloat16()
+        g.output.float()  # the fp32 tail
     return FastGenerator(g, m).to(device)
