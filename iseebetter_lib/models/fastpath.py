@@ -2,18 +2,20 @@
 neighbour-only work batched, optional exact sub-pixel deconvolutions and torch.compile.
 
 `prepare_generator(g, device, mode)` returns a `FastGenerator`, a module with the generator's call signature
-`(x, neighbours, flows) -> sr` (fp32 output). Modes, fastest-accurate first on a CPU with native bf16:
+`(x, neighbours, flows) -> sr` (fp32 output). Modes:
 
 - ``fp32``: the generator as it is (the original code's function bit for bit);
 - ``fp32-cl``: fp32, channels_last activations and weights (same function up to float rounding);
 - ``bf16-cl``: CPU/CUDA autocast bf16 + channels_last; the last 3x3 conv and the bicubic residual stay fp32;
 - ``bf16-cl-subpixel``: as bf16-cl, transposed convs computed on the LR grid + pixel shuffle;
-- ``bf16-cl-compile``: as bf16-cl under `torch.compile` (slow first call: compile time is paid per input shape).
+- ``bf16-cl-compile``: as bf16-cl under `torch.compile` (slow first call: compile time is paid per input shape);
+- ``bf16w-cl`` (inference only): weights and activations stored in bf16, so no per-op casts; output conv and
+  bicubic residual in fp32 from the fp32 target; ``bf16w-cl-compile`` likewise compiled.
 
 Every non-fp32 mode also batches the MISR branch `res_feat1(feat1(cat(x, nb_j, flow_j)))` over all neighbours,
 since it does not depend on the recurrent state (the same arithmetic, one larger batch).
-``auto`` is `choose_mode`: bf16-cl where oneDNN has native bf16 (AVX512-BF16 or AMX), else fp32-cl on CPU; fp32
-on other devices (their precision is the caller's ``--precision``).
+``auto`` is `choose_mode`: where oneDNN has native bf16 (AVX512-BF16 or AMX) bf16w-cl for inference and bf16-cl
+for training, else fp32-cl on CPU; fp32 on other devices (their precision is the caller's ``--precision``).
 """
 
 from __future__ import annotations
@@ -66,13 +68,17 @@ def native_bf16(device: torch.device) -> bool:
     return False
 
 
-def choose_mode(device: torch.device | str) -> str:
-    """The `auto` rule, backed by benchmarks/model.py: bf16-cl on a CPU with native bf16, fp32-cl on other CPUs
-    (channels_last alone pays there), fp32 elsewhere."""
+def choose_mode(device: torch.device | str, training: bool = False) -> str:
+    """The `auto` rule, backed by benchmarks/model.py and benchmarks/train_step.py: on a CPU with native bf16,
+    bf16w-cl for inference and bf16-cl (autocast, fp32 master weights) for training; channels_last fp32 on other
+    CPUs; fp32 elsewhere (there the caller's precision applies). torch.compile is never automatic: its first call
+    costs minutes per input shape on a 2-core CPU."""
     device = torch.device(device)
     if device.type != "cpu":
         return "fp32"
-    return "bf16-cl" if native_bf16(device) else "fp32-cl"
+    if not native_bf16(device):
+        return "fp32-cl"
+    return "bf16-cl" if training else "bf16w-cl"
 
 
 def _as_list(value: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -154,7 +160,7 @@ def prepare_generator(generator: RBPN, device: torch.device | str = "cpu", mode:
     `copy_weights=False` (training) converts the live module in place (channels_last parameters, sub-pixel class
     swap) so that the optimiser keeps stepping the same tensors; its state_dict keys and values are unchanged."""
     device = torch.device(device)
-    name = choose_mode(device) if mode == "auto" else mode
+    name = choose_mode(device, training=not copy_weights) if mode == "auto" else mode
     if name not in MODES:
         raise ValueError(f"mode: expected auto or one of {', '.join(MODES)}, got {mode!r}")
     m = MODES[name]
