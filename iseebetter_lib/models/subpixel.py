@@ -35,24 +35,39 @@ def _tap_index(kernel: int, stride: int, padding: int) -> torch.Tensor:
     return idx
 
 
+_FLAT_INDEX: dict[tuple[int, int, int, int, int], torch.Tensor] = {}
+
+
+def _flat_index(cin: int, cout: int, kernel: int, stride: int, padding: int) -> torch.Tensor:
+    """(cout*s*s, cin, K, K) indices into the flattened (cin, cout, k, k) weight; cin*cout*k*k marks a zero tap."""
+    key = (cin, cout, kernel, stride, padding)
+    if key not in _FLAT_INDEX:
+        taps = _tap_index(kernel, stride, padding)  # (s, K), value `kernel` = zero tap
+        s, K = taps.shape
+        ci = torch.arange(cin).view(1, 1, 1, cin, 1, 1)
+        co = torch.arange(cout).view(cout, 1, 1, 1, 1, 1)
+        ky = taps.view(1, s, 1, 1, K, 1)
+        kx = taps.view(1, 1, s, 1, 1, K)
+        flat = ((ci * cout + co) * kernel + ky) * kernel + kx
+        zero = (ky == kernel) | (kx == kernel)
+        flat = torch.where(zero, torch.full_like(flat, cin * cout * kernel * kernel), flat)
+        _FLAT_INDEX[key] = flat.reshape(cout * s * s, cin, K, K)
+    return _FLAT_INDEX[key]
+
+
 def subpixel_weight(weight: torch.Tensor, bias: torch.Tensor | None, stride: int,
                     padding: int) -> tuple[torch.Tensor, torch.Tensor | None, tuple[int, int, int, int]]:
     """ConvTranspose2d weight (in, out, k, k) -> conv weight (out*s*s, in, K, K), bias and F.pad widths.
 
-    Differentiable (one gather), so training can use it on the live parameters."""
+    Differentiable (one gather from the flattened weight), so training can use it on the live parameters."""
     cin, cout, kh, kw = weight.shape
     if kh != kw:
         raise ValueError(f"weight: expected a square kernel, got {kh}x{kw}")
-    s = stride
-    idx = _tap_index(kh, s, padding).to(weight.device)  # (s, K)
-    K = idx.shape[1]
-    padded = F.pad(weight, (0, 1, 0, 1))  # zero tap at index k on both axes
-    # rows: (in, out, s, K, k+1) then columns: (in, out, s, K, s, K)
-    rows = padded[:, :, idx, :]
-    full = rows[:, :, :, :, idx]
-    conv_w = full.permute(1, 2, 4, 0, 3, 5).reshape(cout * s * s, cin, K, K)
-    conv_b = bias.repeat_interleave(s * s) if bias is not None else None
-    lo, hi = lr_offsets(kh, s, padding)
+    idx = _flat_index(cin, cout, kh, stride, padding).to(weight.device)
+    flat = torch.cat((weight.reshape(-1), weight.new_zeros(1)))
+    conv_w = flat[idx]
+    conv_b = bias.repeat_interleave(stride * stride) if bias is not None else None
+    lo, hi = lr_offsets(kh, stride, padding)
     return conv_w, conv_b, (-lo, hi, -lo, hi)
 
 
