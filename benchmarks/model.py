@@ -33,6 +33,14 @@ FLAGS = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile"
 VID4 = Path(__file__).resolve().parents[2] / "shared" / "data" / "Vid4"
 
 
+def exact_rss() -> None:
+    """Re-exec once with glibc returning every allocation above 128 KiB to the system on free, so that RSS follows
+    live memory and one mode's freed heap does not hide the next mode's peak."""
+    if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None and sys.platform.startswith("linux"):
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def header(threads: int) -> None:
     """CPU model, the flags oneDNN cares about, threads, torch: printed by every benchmark."""
     torch.set_num_threads(threads)
@@ -226,6 +234,7 @@ def main() -> None:
     r.add_argument("--frames", type=int, default=2, help="frames per Vid4 clip")
     r.add_argument("--modes", nargs="+", default=["fp32", "fp32-cl", "bf16-cl", "bf16-cl-subpixel"])
     a = p.parse_args()
+    exact_rss()
     header(a.threads)
     {"infer": cmd_infer, "compact": cmd_compact, "accuracy": cmd_accuracy}[a.cmd](a)
 

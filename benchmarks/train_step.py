@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.model import VID4, PeakRSS, header  # noqa: E402
+from benchmarks.model import VID4, PeakRSS, exact_rss, header  # noqa: E402
 from iseebetter_lib.config import preset  # noqa: E402
 from iseebetter_lib.models import build_generator  # noqa: E402
 from iseebetter_lib.models.fastpath import prepare_generator  # noqa: E402
@@ -62,8 +62,9 @@ def main() -> None:
     p.add_argument("--patch", type=int, default=None, help="LR patch side (default: full 16, others the preset's)")
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--modes", nargs="+", default=["fp32", "bf16-cl"])
+    p.add_argument("--modes", nargs="+", default=["fp32", "bf16-cl", "bf16-cl-subpixel"])
     a = p.parse_args()
+    exact_rss()
     header(a.threads)
     cfg = preset(a.preset)
     batch = a.batch or cfg.train.batch_size
