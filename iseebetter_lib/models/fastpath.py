@@ -81,10 +81,6 @@ def choose_mode(device: torch.device | str, training: bool = False) -> str:
     return "bf16-cl" if training else "bf16w-cl"
 
 
-def _as_list(value: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    return list(value.unbind(1)) if torch.is_tensor(value) else list(value)
-
-
 def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], flows: list[torch.Tensor],
                     fp32_tail: bool = False, x_fp32: torch.Tensor | None = None) -> torch.Tensor:
     """RBPN.forward with the MISR branch computed for all neighbours in one batch. `fp32_tail` runs the output
