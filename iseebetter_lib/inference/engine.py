@@ -32,6 +32,19 @@ def forward(generator: torch.nn.Module, x: torch.Tensor, neighbours: torch.Tenso
         return generator(x, neighbours, flows)
 
 
+def fast_model(generator: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module | None:
+    """The CPU fast path of `models.fastpath` for bf16 on a CPU (bf16 weights and activations in channels_last
+    where the CPU has native bf16, else bf16 autocast in channels_last; fp32 output tail); None elsewhere, where
+    `forward`'s autocast applies. fp32 always runs the original graph."""
+    from iseebetter_lib.models import RBPN
+
+    if device.type != "cpu" or precision != "bf16" or not isinstance(generator, RBPN):
+        return None
+    from iseebetter_lib.models.fastpath import native_bf16, prepare_generator
+
+    return prepare_generator(generator, device, mode="bf16w-cl" if native_bf16(device) else "bf16-cl").eval()
+
+
 def parse_tile(tile: Any) -> int | str | None:
     """None (whole frame), "auto" (from the memory budget) or a core tile side in LR pixels."""
     if tile is None or tile == "auto":
@@ -136,6 +149,7 @@ class Engine:
         self.cfg = dataclasses.replace(cfg, device=str(self.device))
         self.model_cfg = model_cfg
         self.generator = generator.to(self.device).eval()
+        self.fast = fast_model(self.generator, self.device, self.cfg.precision)
         self.memory_budget_mb = memory_budget_mb
         self.overlap = overlap
         self._plans: dict[tuple[int, int], list[tiling.Tile]] = {}
@@ -165,8 +179,12 @@ class Engine:
             x = _tensor([target], self.device)[:, 0]
             nb = _tensor(neighbours, self.device)
             fl = torch.from_numpy(np.ascontiguousarray(flows, dtype=np.float32)).to(self.device).unsqueeze(0)
-            return tiling.run_tiled(lambda a, b, c: forward(self.generator, a, b, c, self.cfg), x, nb, fl,
-                                    self.model_cfg.scale_factor, tiles)
+            return tiling.run_tiled(self._model, x, nb, fl, self.model_cfg.scale_factor, tiles)
+
+    def _model(self, x: torch.Tensor, nb: torch.Tensor, fl: torch.Tensor) -> torch.Tensor:
+        if self.fast is not None:
+            return self.fast(x, nb, fl)
+        return forward(self.generator, x, nb, fl, self.cfg)
 
     def clip(self, lr_frames: np.ndarray | Iterable[np.ndarray], progress: bool = False,
              total: int | None = None) -> Iterator[np.ndarray]:

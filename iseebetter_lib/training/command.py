@@ -76,7 +76,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--out", metavar="DIR", help="output folder (train.out_dir; default from the preset)")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), help="auto: CUDA if available (train.device)")
     r.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
-                   help="autocast precision on CUDA (fp16 uses a GradScaler); ignored with a warning on CPU")
+                   help="autocast precision: fp32, bf16 or fp16 on CUDA (fp16 with a GradScaler); fp32 or bf16 on a CPU "
+                        "(bf16 takes the channels_last fast path; fp16 there runs in fp32, with a warning)")
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt, exactly")
     mode.add_argument("--overwrite", action="store_true",

@@ -93,11 +93,23 @@ def train(cfg: ExperimentConfig, resume: bool = False, progress: bool = True, da
 
 
 def _training_precision(precision: str, device: torch.device) -> str:
-    """The autocast precision on CUDA; on CPU training runs in fp32 (with a warning when asked otherwise)."""
-    if precision != "fp32" and device.type != "cuda":
+    """The autocast precision: any on CUDA; fp32 or bf16 on a CPU (fp16 there runs in fp32, with a warning)."""
+    if precision == "fp16" and device.type != "cuda":
         warnings.warn(f"train.precision={precision} is ignored on CPU (training in fp32)", stacklevel=3)
         return "fp32"
     return check_precision(precision, device, option="train.precision")
+
+
+def _fast_generator(generator: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
+    """bf16 on a CPU trains through `models.fastpath` (channels_last, batched neighbour branch, sub-pixel transposed
+    convolutions where the CPU has native bf16), converting the live module in place: the optimiser steps the same
+    tensors and checkpoints keep their keys."""
+    if device.type != "cpu" or precision != "bf16":
+        return generator
+    from iseebetter_lib.models.fastpath import native_bf16, prepare_generator
+
+    mode = "bf16-cl-subpixel" if native_bf16(device) else "bf16-cl"
+    return prepare_generator(generator, device, mode, copy_weights=False)
 
 
 def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistInfo, precision: str, out_dir: Path,
@@ -143,7 +155,7 @@ def _step_nets(run: TrainingRun, info: distributed.DistInfo, precision: str, g_l
     """What a step touches; under DDP both nets are wrapped and the discriminator's BatchNorm statistics are taken
     over the global batch, as one process would compute them."""
     device, t = run.device, run.cfg.train
-    generator, discriminator = run.generator, run.discriminator
+    generator, discriminator = _fast_generator(run.generator, device, precision), run.discriminator
     if info.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -151,7 +163,7 @@ def _step_nets(run: TrainingRun, info: distributed.DistInfo, precision: str, g_l
         run.discriminator = distributed.convert_sync_batchnorm(run.discriminator, device.type)
         with warnings.catch_warnings():  # broadcast_buffers is deprecated in recent torch, still the portable way
             warnings.simplefilter("ignore", FutureWarning)
-            generator = DDP(run.generator, device_ids=ids)
+            generator = DDP(generator, device_ids=ids)
             discriminator = DDP(run.discriminator, device_ids=ids, broadcast_buffers=False)
     return Nets(generator=generator, discriminator=discriminator, d_plain=run.discriminator, g_opt=run.g_opt,
                 d_opt=run.d_opt, pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss, d_loss=d_loss, device=device,
