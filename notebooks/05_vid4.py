@@ -27,6 +27,7 @@ run_dir = "../_build/smoke/runs/compact"
 vid4_root = "../../shared/data/Vid4/GT"
 frame_step = 4
 profile_frames = 8  # consecutive frames for the temporal profile
+published = False  # also score the published RBPN and iSeeBetter generators when their weights are present
 
 # %%
 from pathlib import Path
@@ -69,8 +70,8 @@ show_md(vid4.verdict(rows))
 # %%
 sets = vid4.visual_sets(result, vid4_root)
 for clip, images in sets.items():
-    save_figure(plots.zoom_crops(images, vid4.ZOOM_BOXES[clip], context="ground truth"), CHAPTER, f"zoom_{clip}",
-                profile)
+    save_figure(plots.zoom_crops(images, vid4.zoom_box(clip, images["ground truth"].shape), context="ground truth"),
+                CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
 # ## Temporal profiles
@@ -80,7 +81,31 @@ for clip, images in sets.items():
 
 # %%
 videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames)
-save_figure(plots.temporal_profiles(videos, vid4.PROFILE_ROW), CHAPTER, "temporal_profile", profile);
+save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);
+
+# %% [markdown]
+# ## Beside the published generators
+#
+# With `published` set and the published weights in the data home (`iseebetter fetch`): bicubic, the RBPN
+# authors' `RBPN_4x.pth` (our starting point), iSeeBetter's `netG_epoch_4_1.pth` and ours, on the same frames.
+
+# %%
+if published:
+    from iseebetter_lib.book import table3
+
+    status = table3.published_status()
+    missing = table3.missing_line(status)
+    if missing:
+        print(missing)
+    else:
+        side = {"bicubic": result["baselines"]["bicubic"],
+                **table3.evaluate_published(status, vid4_root, frame_step), "ours": result}
+        show_md(md_table(table3.table_rows(side, "y")))
+        show_md(md_table(table3.table_rows(side, "rgb", paper=False)))
+        for clip, images in table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, vid4_root).items():
+            images = {"bicubic": sets[clip]["bicubic"], **images}
+            save_figure(plots.zoom_crops(images, vid4.zoom_box(clip, images["ground truth"].shape),
+                                         context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)
 
 # %%
 if interactive:

@@ -19,6 +19,23 @@ PROFILE_CROP = (40, 20, 48, 96)
 PROFILE_ROW = 60
 
 
+def fit_box(box: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
+    """`box` (y, x, h, w) shrunk and shifted to lie inside a height x width image (unchanged when it fits)."""
+    y, x, h, w = box
+    h, w = min(h, height), min(w, width)
+    return min(y, height - h), min(x, width - w), h, w
+
+
+def zoom_box(clip: str, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The clip's zoom box, fitted to an HR image of `shape` (small crops of Vid4 in the dry run)."""
+    return fit_box(ZOOM_BOXES[clip], shape[0], shape[1])
+
+
+def profile_row(videos: Mapping[str, np.ndarray]) -> int:
+    """The HR row of the temporal profile, inside the (possibly cropped) videos."""
+    return min(PROFILE_ROW, min(v.shape[1] for v in videos.values()) - 1)
+
+
 def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int) -> dict[str, Any]:
     """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames)."""
     from iseebetter_lib.evaluation.evaluate import evaluate
@@ -52,16 +69,23 @@ def visual_sets(result: Mapping[str, Any], vid4_root: str | Path) -> dict[str, d
     return sets
 
 
-def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path,
-                            n_frames: int) -> dict[str, np.ndarray]:
-    """Consecutive frames of an LR crop of calendar: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
+def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
+                            others: Mapping[str, tuple[Any, Any]] | None = None,
+                            device: str = "cpu") -> dict[str, np.ndarray]:
+    """Consecutive frames of an LR crop of calendar: bicubic / ours / `others` (name -> (generator, model config)) /
+    ground truth, (T, H, W, 3) uint8 each; `generator` None leaves out "ours"."""
     from iseebetter_lib.data.readers import read_frame_folder
 
     hr = read_frame_folder(Path(vid4_root) / PROFILE_CLIP, max_frames=n_frames)
     lr, bic = same_frames_bicubic(hr)
-    y, x, h, w = PROFILE_CROP
-    s = model_cfg.scale_factor
+    y, x, h, w = fit_box(PROFILE_CROP, lr.shape[1], lr.shape[2])
+    s = bic.shape[1] // lr.shape[1]
     lr_crop = np.ascontiguousarray(lr[:, y:y + h, x:x + w])
     hr_box = (slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    ours = super_resolve(generator, model_cfg, lr_crop)
-    return {"bicubic": bic[:, hr_box[0], hr_box[1]], "ours": ours, "ground truth": hr[:, hr_box[0], hr_box[1]]}
+    videos = {"bicubic": bic[:, hr_box[0], hr_box[1]]}
+    if generator is not None:
+        videos["ours"] = super_resolve(generator, model_cfg, lr_crop, device)
+    for name, (net, cfg) in (others or {}).items():
+        videos[name] = super_resolve(net, cfg, lr_crop, device)
+    videos["ground truth"] = hr[:, hr_box[0], hr_box[1]]
+    return videos
