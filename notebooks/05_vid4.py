@@ -43,12 +43,13 @@ from iseebetter_lib.evaluation.tables import results_table
 
 torch.manual_seed(seed)
 CHAPTER = "05_vid4"
-generator, model_cfg = load_trained(run_dir)
+device = "cuda" if torch.cuda.is_available() else "cpu"
+generator, model_cfg = load_trained(run_dir, device=device)
 print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {model_cfg.nFrames} frames, "
       f"residual={model_cfg.residual}")
 
 # %%
-result = vid4.evaluate_model(generator, model_cfg, vid4_root, frame_step)
+result = vid4.evaluate_model(generator, model_cfg, vid4_root, frame_step, device)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
 
@@ -80,7 +81,7 @@ for clip, images in sets.items():
 # as horizontal streaks, blur as smeared vertical structures.
 
 # %%
-videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames)
+videos = vid4.temporal_profile_videos(generator, model_cfg, vid4_root, profile_frames, device=device)
 save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);
 
 # %% [markdown]
@@ -99,7 +100,7 @@ if published:
         print(missing)
     else:
         side = {"bicubic": result["baselines"]["bicubic"],
-                **table3.evaluate_published(status, vid4_root, frame_step), "ours": result}
+                **table3.evaluate_published(status, vid4_root, frame_step, device=device), "ours": result}
         show_md(md_table(table3.table_rows(side, "y")))
         show_md(md_table(table3.table_rows(side, "rgb", paper=False)))
         for clip, images in table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, vid4_root).items():

@@ -36,12 +36,13 @@ def profile_row(videos: Mapping[str, np.ndarray]) -> int:
     return min(PROFILE_ROW, min(v.shape[1] for v in videos.values()) - 1)
 
 
-def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int) -> dict[str, Any]:
+def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
+                   device: str = "cpu") -> dict[str, Any]:
     """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames)."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
     return evaluate("vid4", root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    keep_frames=True, progress=False)
+                    device=device, keep_frames=True, progress=False)
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:
