@@ -94,6 +94,10 @@ def test_published_weights_follow_the_data_home_and_name_fetch(tmp_path, monkeyp
     assert weights_path("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
     with pytest.raises(UserError, match="iseebetter fetch RBPN_4x"):
         resolve_weights("RBPN_4x.pth")
+    from iseebetter_lib.checkpoint import load_generator
+
+    with pytest.raises(UserError, match="iseebetter fetch RBPN_4x"):  # what training from the full preset meets
+        load_generator(preset("full").train.init_weights)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "RBPN_4x.pth").write_bytes(b"x")
     assert resolve_weights("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
