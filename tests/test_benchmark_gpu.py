@@ -15,7 +15,7 @@ def test_gpu_benchmark_runs_on_cpu_tiny(capsys):
     assert module.main(["--device", "cpu", "--tiny", "--steps", "1", "--warmup", "0", "--frames", "1"]) == 0
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith(("train step", "inference frame", "DDP"))]
-    assert [line.split()[2] if line.startswith("train") else line.split()[2] for line in lines[:2]] == ["fp32", "bf16"]
+    assert [line.split()[2] for line in lines[:2]] == ["fp32", "bf16"]  # "train step <precision> ..."
     assert sum(line.startswith("inference frame") for line in lines) == 2
     assert all(line.rstrip().endswith("ok") for line in lines if not line.startswith("DDP"))
     assert "skipped: needs 2 CUDA GPUs" in out

@@ -145,6 +145,8 @@ def test_table_rows_set_results_beside_the_paper():
     assert rows[0]["paper iSeeBetter"] == "24.13/0.817" and rows[-1]["paper RBPN/6-PF"] == "27.12/0.818"
     rgb = table3.table_rows({"bicubic": _fake_result(20.0)}, "rgb", paper=False)
     assert rgb[-1] == {"clip": "average", "bicubic RGB": "19.00"}
+    partial = {"clips": {}, "average": _fake_result(21.0)["average"]}  # a result without this clip
+    assert table3.table_rows({"bicubic": _fake_result(20.0), "other": partial}, "y")[0]["other Y"] == "-"
     assert table3.should_run({"device": "cpu", "text": "x"}, False)[0] is False
     assert table3.should_run({"device": "cpu", "text": "x"}, True)[0] is True
     assert table3.should_run({"device": "cuda", "text": "x"}, False)[0] is True

@@ -122,12 +122,12 @@ def table_rows(results: Mapping[str, Mapping[str, Any]], protocol: str = "y",
         row: dict[str, Any] = {"clip": clip}
         for label, res in results.items():
             cell = res["average"] if clip == "average" else res["clips"].get(clip)
+            key = f"{label} Y" if protocol == "y" else f"{label} RGB"
             if cell is None:
-                row[label] = "-"
-            elif protocol == "y":
-                row[f"{label} Y"] = f"{cell['psnr_y']:.2f}/{cell['ssim_y']:.4f}"
+                row[key] = "-"
             else:
-                row[f"{label} RGB"] = f"{cell['psnr_rgb_orig']:.2f}"
+                row[key] = (f"{cell['psnr_y']:.2f}/{cell['ssim_y']:.4f}" if protocol == "y"
+                            else f"{cell['psnr_rgb_orig']:.2f}")
         for method in PAPER_COLUMNS if paper else ():
             cell = table[method].get(clip)
             row[f"paper {method}"] = "-" if cell is None else f"{cell['psnr']:.2f}/{cell['ssim']:.3f}"
