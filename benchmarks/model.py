@@ -181,7 +181,7 @@ def _frames(w: int, h: int, n: int) -> np.ndarray:
 
 
 def cmd_accuracy(a: argparse.Namespace) -> None:
-    from iseebetter_lib.checkpoint import load_generator
+    from iseebetter_lib.models.weights import load_generator
     from iseebetter_lib.data import neighbour_indices
     from iseebetter_lib.evaluation.evaluate import load_clips
     from iseebetter_lib.evaluation.metrics import psnr_y

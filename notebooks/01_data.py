@@ -25,6 +25,7 @@ interactive = False
 cache_dir = "../_build/smoke/cache"
 vid4_root = None  # None: Vid4 from the data home; without it, the embedded held-out clips
 preset_name = "compact"
+data_root = None  # None: the embedded sample-video clips; full: a Vimeo-90K septuplet root
 
 # %%
 import numpy as np
@@ -67,7 +68,7 @@ show_md(clips["summary"])
 # (computed by our `pyflow`, cached), and the HR patch it must produce.
 
 # %%
-sample = datachapter.training_sample(preset_name, cache_dir, seed)
+sample = datachapter.training_sample(preset_name, cache_dir, seed, data_root)
 save_figure(datachapter.sample_figure(sample), CHAPTER, "training_sample", profile)
 print(f"item {sample['index']} of {sample['n_items']}:", {k: tuple(v.shape) for k, v in sample.items() if hasattr(v, "shape")})
 

@@ -16,8 +16,10 @@
 # iSeeBetter trains in two stages: the generator alone on the pixel loss (pre-training), then generator and
 # discriminator alternately with the four-fold loss. **smoke** trains the `compact` preset (a small RBPN with a
 # bicubic residual path, 3 frames) for a few minutes on the CPU, on clips cut from the sample videos; **full**
-# trains the paper's configuration on Vimeo-90K on a GPU. The checkpoint goes to `run_dir`, where chapters 05 and
-# 06 read it (`run_dir/book_result.json` names it).
+# does what the paper did: it fine-tunes the RBPN authors' published `RBPN_4x.pth` (no pixel pre-training; the
+# discriminator starts from scratch) with the four-fold loss for 4 epochs of Vimeo-90K on a GPU (`iseebetter fetch
+# RBPN_4x` downloads the weights). The checkpoint goes to `run_dir`, where chapters 05 and 06 read it
+# (`run_dir/book_result.json` names it).
 
 # %% tags=["parameters"]
 profile = "smoke"

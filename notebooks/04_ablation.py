@@ -15,8 +15,9 @@
 #
 # This notebook is executed once per loss variant (papermill parameter `variant` and the loss `weights`): pixel
 # loss only, pixel + perceptual, pixel + adversarial, pixel + TV, and all four (the paper's loss). As in the paper,
-# the loss terms act in the adversarial fine-tuning stage: every variant starts from the generator that chapter 03
-# pre-trained (`init_run_dir`; `None` trains from scratch), runs the same seed, data and schedule with its own loss,
+# the loss terms act in the adversarial fine-tuning stage: every variant starts from the same generator (smoke:
+# the one chapter 03 pre-trained, `init_run_dir`; full: the published `RBPN_4x.pth`, as chapter 03), runs the same
+# seed, data and schedule with its own loss,
 # scores the result on Vid4 frames and writes `ablation_dir/<variant>/ablation.json`; chapter 04b compares them.
 # **smoke** runs are short (a few fine-tuning steps on CPU): they show every variant training end to end and the
 # direction each term pushes, not the paper's converged differences.
@@ -63,7 +64,8 @@ start = {"train.init_weights": str(trained_checkpoint(init_run_dir))} if init_ru
 cfg = experiment_config(preset_name, out_dir, cache_dir, seed, data_root=data_root, weights=weights,
                         overrides={"train.pretrain_steps": pretrain_steps, "train.gan_steps": gan_steps, **start,
                                    **overrides})
-show_md(f"Generator starts from `{cfg.train.init_weights}`" if init_run_dir else "Generator starts from scratch")
+show_md(f"Generator starts from `{cfg.train.init_weights}`" if cfg.train.init_weights else
+        "Generator starts from scratch")
 show_md(f"**Variant `{variant}`**")
 show_md(md_table(describe(cfg)))
 if weights.get("perceptual", 0):

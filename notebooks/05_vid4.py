@@ -28,6 +28,7 @@ vid4_root = None  # None: Vid4 from the data home (`iseebetter fetch vid4`)
 cache_dir = "../_build/smoke/cache"  # without Vid4: the embedded sample videos' held-out clips, built here
 frame_step = 4
 profile_frames = 8  # consecutive frames for the temporal profile
+published = False  # also score the published RBPN and iSeeBetter generators when their weights are present
 
 # %%
 from pathlib import Path
@@ -46,12 +47,14 @@ torch.manual_seed(seed)
 CHAPTER = "05_vid4"
 test_set = chapter_test_set(vid4_root, cache_dir)
 show_md(test_set.note)  # empty with Vid4
-generator, model_cfg, inference_cfg = load_trained(run_dir)
+device = "cuda" if torch.cuda.is_available() else "cpu"
+generator, model_cfg, inference_cfg = load_trained(run_dir, device=device)
 print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {model_cfg.nFrames} frames, "
       f"residual={model_cfg.residual}")
 
 # %%
-result = vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset)
+result = vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset,
+                             device=device)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
 
@@ -73,8 +76,8 @@ show_md(vid4.verdict(rows))
 # %%
 sets = vid4.visual_sets(result, test_set.root, test_set.dataset)
 for clip, images in sets.items():
-    save_figure(plots.zoom_crops(images, test_set.zoom_boxes[clip], context="ground truth"), CHAPTER,
-                f"zoom_{clip}", profile)
+    save_figure(plots.zoom_crops(images, vid4.zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
+                                 context="ground truth"), CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
 # ## Temporal profiles
@@ -85,8 +88,33 @@ for clip, images in sets.items():
 # %%
 videos = vid4.temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
                                       clip=test_set.profile_clip, crop=test_set.profile_crop,
-                                      dataset=test_set.dataset)
-save_figure(plots.temporal_profiles(videos, test_set.profile_row), CHAPTER, "temporal_profile", profile);
+                                      dataset=test_set.dataset, device=device)
+save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos, test_set.profile_row)), CHAPTER,
+            "temporal_profile", profile);
+
+# %% [markdown]
+# ## Beside the published generators
+#
+# With `published` set and the published weights in the data home (`iseebetter fetch`): bicubic, the RBPN
+# authors' `RBPN_4x.pth` (our starting point), iSeeBetter's `netG_epoch_4_1.pth` and ours, on the same frames.
+
+# %%
+if published and test_set.is_vid4:
+    from iseebetter_lib.book import table3
+
+    status = table3.published_status()
+    missing = table3.missing_line(status)
+    if missing:
+        print(missing)
+    else:
+        side = {"bicubic": result["baselines"]["bicubic"],
+                **table3.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
+        show_md(md_table(table3.table_rows(side, "y")))
+        show_md(md_table(table3.table_rows(side, "rgb", paper=False)))
+        for clip, images in table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, test_set.root).items():
+            images = {"bicubic": sets[clip]["bicubic"], **images}
+            save_figure(plots.zoom_crops(images, vid4.zoom_box(clip, images["ground truth"].shape),
+                                         context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)
 
 # %%
 if interactive:

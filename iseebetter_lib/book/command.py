@@ -9,7 +9,8 @@ import sys
 def _run(args: argparse.Namespace) -> int:
     from iseebetter_lib.book.runner import run_book
 
-    results = run_book(args.profile, only=args.only, root=args.root, progress=not args.no_progress)
+    results = run_book(args.profile, only=args.only, root=args.root, progress=not args.no_progress,
+                       dry_run=args.dry_run)
     for result in results:
         print(f"{result.name}\t{result.seconds:.1f} s\t{result.output}")
     return 0
@@ -41,6 +42,9 @@ def register(subparsers) -> None:
                      help="run only these chapters (comma-separated names, e.g. 03_training)")
     run.add_argument("--root", default=None, help="repository holding book.yml (default: this checkout)")
     run.add_argument("--no-progress", action="store_true", help="no papermill progress bars")
+    run.add_argument("--dry-run", action="store_true",
+                     help="every chapter on a CPU at the smallest sizes (book.yml's dry_run blocks) on generated "
+                          "fixtures, into _build/<profile>-dry; no GPU needed")
     run.set_defaults(run=_run)
     build = sub.add_parser("build", help="build the HTML book of the executed notebooks with jupyter-book")
     build.add_argument("--profile", choices=("smoke", "full"), default="smoke")

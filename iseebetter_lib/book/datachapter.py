@@ -63,12 +63,14 @@ def embedded_clips(cache_dir: str | Path) -> dict[str, Any]:
     return {"root": root, "rows": rows, "summary": summary}
 
 
-def training_sample(preset_name: str, cache_dir: str | Path, seed: int) -> dict[str, Any]:
-    """Item 0 of the training dataset of a preset (numpy arrays)."""
+def training_sample(preset_name: str, cache_dir: str | Path, seed: int,
+                    data_root: str | Path | None = None) -> dict[str, Any]:
+    """One item of the training dataset of a preset (numpy arrays); `data_root`: the dataset folder (Vimeo-90K)."""
     from iseebetter_lib.config import preset
     from iseebetter_lib.data.dataset import TrainingDataset
 
-    cfg = preset(preset_name).override({"data.cache_dir": str(cache_dir)})
+    values = {"data.cache_dir": str(cache_dir)} | ({"data.root": str(data_root)} if data_root is not None else {})
+    cfg = preset(preset_name).override(values)
     ds = TrainingDataset(cfg.data, "train", seed=seed, progress=False)  # builds the flow cache chapter 03 reuses
     index = len(ds) // 3  # inside a clip: at a clip's first frame the past neighbour is the target (zero flow)
     item = ds[index]

@@ -19,14 +19,22 @@ RESULT = "book_result.json"  # what chapter 03 leaves in its run_dir for chapter
 def experiment_config(preset_name: str, out_dir: str | Path, cache_dir: str | Path, seed: int,
                       data_root: str | None = None, overrides: Mapping[str, Any] | None = None,
                       weights: Mapping[str, float] | None = None) -> ExperimentConfig:
-    """The preset with the book's paths, seed, optional dataset root, loss weights and dotted overrides."""
+    """The preset with the book's paths, seed, optional dataset root, loss weights and dotted overrides.
+
+    Starting weights (``train.init_weights``) that name a published file (``RBPN_4x.pth``) resolve through the data
+    home; a missing file is one line naming `iseebetter fetch`."""
+    from iseebetter_lib.data.published import resolve_weights
+
     values: dict[str, Any] = {"train.out_dir": str(out_dir), "data.cache_dir": str(cache_dir), "train.seed": seed}
     if data_root is not None:
         values["data.root"] = str(data_root)
     if weights is not None:
         values["train.loss.weights"] = dict(weights)
     values.update(overrides or {})
-    return build(preset_name, overrides=values)
+    cfg = build(preset_name, overrides=values)
+    if cfg.train.init_weights:
+        cfg.train.init_weights = str(resolve_weights(cfg.train.init_weights))
+    return cfg
 
 
 def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
@@ -38,6 +46,7 @@ def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
                                       f"{' + bicubic residual' if m.residual else ''}"},
         {"setting": "data", "value": f"{d.source} {d.root or '(sample-video clips)'}, LR patch {d.patch_size}, "
                                      f"{d.degradation}"},
+        {"setting": "generator start", "value": t.init_weights or "random (Kaiming)"},
         {"setting": "schedule", "value": f"{t.pretrain_steps} pixel ({t.loss.pixel}) + {t.gan_steps} four-fold "
                                          f"steps, batch {t.batch_size}, Adam lr {t.lr:g}"},
         {"setting": "loss weights", "value": ", ".join(f"{k} {v:g}" for k, v in t.loss.weights.as_dict().items())},

@@ -98,22 +98,34 @@ def run_chapter(run: ChapterRun, out_dir: Path, cwd: Path, progress: bool = True
 
 
 def run_book(profile: str, only: str | list[str] | None = None, root: str | Path | None = None,
-             progress: bool = True, log: Callable[[str], None] | None = None) -> list[ChapterResult]:
-    """Run the book's chapters for `profile` (``smoke`` or ``full``) in order; returns each run's time and output."""
+             progress: bool = True, log: Callable[[str], None] | None = None,
+             dry_run: bool = False) -> list[ChapterResult]:
+    """Run the book's chapters for `profile` (``smoke`` or ``full``) in order; returns each run's time and output.
+
+    `dry_run`: every chapter at its ``dry_run`` sizes on fixtures (`book.dryrun`), GPU not required, into
+    ``_build/<profile>-dry``."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     root = Path(root).resolve() if root is not None else repo_root()
     spec: BookSpec = load_book(root=root)
-    runs = spec.plan(profile, only)
-    build = spec.build_dir(profile)
+    runs = spec.plan(profile, only, dry_run=dry_run)
+    build = spec.build_dir(profile, dry_run)
     out_dir = build / "notebooks"
     # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
     profile_env = spec.env(profile)
-    env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", "ISEEBETTER_BOOK_ROOT", *profile_env)}
+    if dry_run:
+        from iseebetter_lib.book.dryrun import fixture_env, prepare_fixtures
+
+        log(f"dry run: fixtures in {build / 'fixtures'}")
+        profile_env.update(fixture_env(prepare_fixtures(build / "fixtures")))
+    env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", "ISEEBETTER_BOOK_ROOT", "ISEEBETTER_VGG_WEIGHTS",
+                                                 *profile_env)}
     package_root = str(Path(__file__).resolve().parents[2])
     paths = dict.fromkeys(p for p in (str(root), package_root, env_backup["PYTHONPATH"]) if p)
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     os.environ["ISEEBETTER_BOOK_ROOT"] = str(root)
     os.environ.update(profile_env)
+    if dry_run:  # VGG weights come from the fixtures' torch hub cache
+        os.environ.pop("ISEEBETTER_VGG_WEIGHTS", None)
     timings_path = build / "timings.json"
     try:
         timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
@@ -136,5 +148,5 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
             else:
                 os.environ[key] = value
     total = sum(r.seconds for r in results)
-    log(f"book {profile}: {len(results)} notebook(s) in {total:.1f} s")
+    log(f"book {profile}{' (dry run)' if dry_run else ''}: {len(results)} notebook(s) in {total:.1f} s")
     return results

@@ -4,6 +4,12 @@ The spec is validated before anything runs: an unknown chapter, a chapter missin
 the notebook's ``parameters`` cell does not define (or defines with another type) is a `UserError` naming it.
 Parameter strings may use ``{root}`` (the repository), ``{build}`` (``_build/<profile>``) and ``{data}`` (the data
 home, `data.home.data_home`): chapters hand each other checkpoints and result files through such paths.
+
+A chapter's optional ``dry_run`` block (``parameters``, ``timeout``, ``variants``: the names kept) is merged over
+its entry by `plan(..., dry_run=True)`: the same chapters at the smallest sizes, on a CPU (``requires_gpu`` is
+waived), into ``_build/<profile>-dry`` (the chapters' ``profile`` parameter is ``<profile>-dry``, so that their
+figures go there too and a real build's are never overwritten). Dict-valued parameters (``overrides``) are merged key
+by key.
 """
 
 from __future__ import annotations
@@ -54,19 +60,20 @@ class BookSpec:
     chapters: list[Chapter]
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def build_dir(self, profile: str) -> Path:
-        return self.root / "_build" / profile
+    def build_dir(self, profile: str, dry_run: bool = False) -> Path:
+        return self.root / "_build" / (f"{profile}-dry" if dry_run else profile)
 
     def env(self, profile: str) -> dict[str, str]:
         """Environment variables for the kernels of `profile` (e.g. OMP_NUM_THREADS on a shared machine)."""
         return {str(k): str(v) for k, v in (self.profiles[profile].get("env") or {}).items()}
 
-    def placeholders(self, profile: str) -> dict[str, str]:
+    def placeholders(self, profile: str, dry_run: bool = False) -> dict[str, str]:
         """The ``{name}`` placeholders of parameter strings and the absolute paths they stand for."""
-        return {"root": str(self.root), "build": str(self.build_dir(profile)), "data": str(data_home())}
+        return {"root": str(self.root), "build": str(self.build_dir(profile, dry_run)), "data": str(data_home())}
 
-    def plan(self, profile: str, only: str | list[str] | None = None) -> list[ChapterRun]:
-        """The notebook executions of `profile`, in book order; `only` keeps the named chapters."""
+    def plan(self, profile: str, only: str | list[str] | None = None, dry_run: bool = False) -> list[ChapterRun]:
+        """The notebook executions of `profile`, in book order; `only` keeps the named chapters; `dry_run` merges
+        each chapter's ``dry_run`` block over it and waives ``requires_gpu``."""
         if profile not in self.profiles:
             raise UserError(f"{self.path.name}: unknown profile {profile!r} (expected one of "
                             f"{', '.join(self.profiles)})")
@@ -75,25 +82,36 @@ class BookSpec:
         for name in wanted or []:
             if name not in known:
                 raise UserError(f"--only: unknown chapter {name!r} (chapters: {', '.join(sorted(known))})")
-        subst = self.placeholders(profile)
+        subst = self.placeholders(profile, dry_run)
         runs: list[ChapterRun] = []
         for chapter in self.chapters:
             if wanted is not None and chapter.name not in wanted:
                 continue
             entry = self.profiles[profile]["chapters"][chapter.name]
+            dry = (entry.get("dry_run") or {}) if dry_run else {}
             base = dict(entry.get("parameters") or {})
-            base.setdefault("profile", profile)
+            base.setdefault("profile", f"{profile}-dry" if dry_run else profile)  # figures: _build/<profile>-dry
             variants = entry.get("variants") or {None: {}}
+            if dry.get("variants") is not None:
+                variants = {k: v for k, v in variants.items() if k in dry["variants"]}
             for variant, extra in variants.items():
-                params = _substitute({**base, **(extra or {})}, subst)
+                params = _substitute(_merge(_merge(base, extra or {}), dry.get("parameters") or {}), subst)
                 if variant is not None:
                     params.setdefault("variant", variant)
                 runs.append(ChapterRun(
                     chapter=chapter.name, title=chapter.title, source=chapter.source,
                     output_name=chapter.name if variant is None else f"{chapter.name}__{variant}",
-                    parameters=params, timeout=int(entry["timeout"]),
-                    requires_gpu=bool(entry.get("requires_gpu", False)), variant=variant))
+                    parameters=params, timeout=int(dry.get("timeout", entry["timeout"])),
+                    requires_gpu=bool(entry.get("requires_gpu", False)) and not dry_run, variant=variant))
         return runs
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`extra` over `base`; where both hold a dict, their keys are merged (one level)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = {**out[key], **value} if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _names(only: str | list[str] | None) -> list[str] | None:
@@ -224,8 +242,9 @@ def load_book(path: str | Path | None = None, root: str | Path | None = None) ->
                     chapters=chapters, profiles=profiles)
     defaults = {c.name: parameters_cell(c.source) for c in chapters}
     for pname in profiles:
-        for run in spec.plan(pname):
-            check_parameters(run, defaults[run.chapter])
+        for dry in (False, True):
+            for run in spec.plan(pname, dry_run=dry):
+                check_parameters(run, defaults[run.chapter])
     return spec
 
 
@@ -249,7 +268,7 @@ def _check_profile(path: Path, pname: str, prof: Any, names: list[str]) -> None:
     for name, entry in entries.items():
         if not isinstance(entry, dict):
             raise UserError(f"{where}: chapter {name!r}: expected a mapping")
-        bad = set(entry) - {"timeout", "parameters", "variants", "requires_gpu"}
+        bad = set(entry) - {"timeout", "parameters", "variants", "requires_gpu", "dry_run"}
         if bad:
             raise UserError(f"{where}: chapter {name!r}: unknown key(s) {', '.join(sorted(bad))}")
         timeout = entry.get("timeout")
@@ -258,6 +277,22 @@ def _check_profile(path: Path, pname: str, prof: Any, names: list[str]) -> None:
         for key in ("parameters", "variants"):
             if entry.get(key) is not None and not isinstance(entry[key], dict):
                 raise UserError(f"{where}: chapter {name!r}: {key!r} must be a mapping")
+        _check_dry_run(f"{where}: chapter {name!r}: dry_run", entry.get("dry_run"), entry.get("variants") or {})
         for vname, extra in (entry.get("variants") or {}).items():
             if not NAME.match(str(vname)) or (extra is not None and not isinstance(extra, dict)):
                 raise UserError(f"{where}: chapter {name!r}: variant {vname!r} must be a name mapping to parameters")
+
+
+def _check_dry_run(where: str, dry: Any, variants: Mapping[str, Any]) -> None:
+    if dry is None:
+        return
+    if not isinstance(dry, dict) or set(dry) - {"parameters", "timeout", "variants"}:
+        raise UserError(f"{where}: expected a mapping with 'parameters', 'timeout' and/or 'variants'")
+    if dry.get("parameters") is not None and not isinstance(dry["parameters"], dict):
+        raise UserError(f"{where}: 'parameters' must be a mapping")
+    timeout = dry.get("timeout", 1)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise UserError(f"{where}: 'timeout' must be a positive number of seconds")
+    kept = dry.get("variants")
+    if kept is not None and (not isinstance(kept, list) or not kept or any(k not in variants for k in kept)):
+        raise UserError(f"{where}: 'variants' must list some of the chapter's variants ({', '.join(variants)})")

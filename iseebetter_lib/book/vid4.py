@@ -19,16 +19,34 @@ PROFILE_CROP = (40, 20, 48, 96)
 PROFILE_ROW = 60
 
 
+def fit_box(box: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
+    """`box` (y, x, h, w) shrunk and shifted to lie inside a height x width image (unchanged when it fits)."""
+    y, x, h, w = box
+    h, w = min(h, height), min(w, width)
+    return min(y, height - h), min(x, width - w), h, w
+
+
+def zoom_box(clip_or_box: str | tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """A zoom box (a Vid4 clip's by name, or given), fitted to an HR image of `shape` (small crops in the dry run)."""
+    box = ZOOM_BOXES[clip_or_box] if isinstance(clip_or_box, str) else clip_or_box
+    return fit_box(box, shape[0], shape[1])
+
+
+def profile_row(videos: Mapping[str, np.ndarray], row: int = PROFILE_ROW) -> int:
+    """The HR row of the temporal profile, inside the (possibly cropped) videos."""
+    return min(row, min(v.shape[1] for v in videos.values()) - 1)
+
+
 def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
-                   inference_cfg: Any = None, dataset: str = "vid4") -> dict[str, Any]:
+                   inference_cfg: Any = None, dataset: str = "vid4", device: str | None = None) -> dict[str, Any]:
     """Vid4 BI x4, both protocols, our model + MATLAB bicubic + torch bicubic on the same frames (kept frames),
-    the model applied as `inference_cfg` (saved with it) says.
+    the model applied as `inference_cfg` (saved with it) says; `device` overrides its device.
 
     ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
     from iseebetter_lib.evaluation.evaluate import evaluate
 
     return evaluate(dataset, root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    keep_frames=True, progress=False, inference_cfg=inference_cfg)
+                    device=device, keep_frames=True, progress=False, inference_cfg=inference_cfg)
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:
@@ -65,15 +83,22 @@ def visual_sets(result: Mapping[str, Any], vid4_root: str | Path,
 
 def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
                             inference_cfg: Any = None, clip: str = PROFILE_CLIP,
-                            crop: tuple[int, int, int, int] = PROFILE_CROP,
-                            dataset: str = "vid4") -> dict[str, np.ndarray]:
-    """Consecutive frames of an LR crop of `clip`: bicubic / ours / ground truth, (T, H, W, 3) uint8 each."""
+                            crop: tuple[int, int, int, int] = PROFILE_CROP, dataset: str = "vid4",
+                            others: Mapping[str, tuple[Any, Any]] | None = None,
+                            device: str = "cpu") -> dict[str, np.ndarray]:
+    """Consecutive frames of an LR crop of `clip`: bicubic / ours / `others` (name -> (generator, model config)) /
+    ground truth, (T, H, W, 3) uint8 each; `generator` None leaves out "ours"."""
     from iseebetter_lib.evaluation.upscalers import bicubic_upscale
 
-    s = model_cfg.scale_factor
+    s = model_cfg.scale_factor if model_cfg is not None else 4
     frames = _clip(vid4_root, clip, n_frames, s, dataset)
-    y, x, h, w = crop
+    y, x, h, w = fit_box(crop, frames.lr.shape[1], frames.lr.shape[2])
+    lr_crop = np.ascontiguousarray(frames.lr[:, y:y + h, x:x + w])
     hr_box = (slice(None), slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    ours = super_resolve(generator, model_cfg, np.ascontiguousarray(frames.lr[:, y:y + h, x:x + w]),
-                         inference_cfg=inference_cfg)
-    return {"bicubic": bicubic_upscale(frames.lr, s)[hr_box], "ours": ours, "ground truth": frames.hr[hr_box]}
+    videos = {"bicubic": bicubic_upscale(frames.lr, s)[hr_box]}
+    if generator is not None:
+        videos["ours"] = super_resolve(generator, model_cfg, lr_crop, device, inference_cfg=inference_cfg)
+    for name, (net, cfg) in (others or {}).items():
+        videos[name] = super_resolve(net, cfg, lr_crop, device)
+    videos["ground truth"] = frames.hr[hr_box]
+    return videos

@@ -28,6 +28,7 @@ import torch
 from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, ModelConfig
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
+from iseebetter_lib.data.published import fetch_hint
 
 GENERATOR_FORMAT = "iseebetter-generator"
 # ModelConfig fields that change the shape of the network (a mismatch cannot load).
@@ -46,7 +47,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     """Read a checkpoint without executing code from it; any unreadable file is a `UserError` naming it."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: checkpoint not found")
+        raise UserError(f"{path}: checkpoint not found{fetch_hint(path)}")
     try:
         with warnings.catch_warnings():  # torch's note about old pickle protocols says nothing useful here
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")

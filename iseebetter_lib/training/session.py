@@ -14,6 +14,7 @@ from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint
                                           save_checkpoint)
 from iseebetter_lib.training.state import CHECKPOINT_FORMAT, link_or_copy, rng_state, set_rng_state
 from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
+from iseebetter_lib.data.published import resolve_weights
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.training.outputs import checkpoint_path, last_checkpoint, prune_checkpoints
 
@@ -38,7 +39,7 @@ class TrainingRun:
         torch.manual_seed(t.seed)
         self.generator = build_generator(cfg.model).to(device)
         if t.init_weights:
-            self._init_generator(Path(t.init_weights))
+            self._init_generator(resolve_weights(t.init_weights))
         self.discriminator = Discriminator().to(device)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps)
         self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.eps)

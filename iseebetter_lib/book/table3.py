@@ -1,0 +1,168 @@
+"""Chapter 07 (and chapter 05's published block): the published RBPN and iSeeBetter generators scored on Vid4 in
+both protocols, set beside the paper's Table 3; a time estimate measured on this machine before any long run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from iseebetter_lib.data.published import FETCH_NAMES, ISEEBETTER_4X, RBPN_4X, weights_path
+
+# Our label -> (published file, the paper's Table 3 column for the same method).
+PUBLISHED = {"published RBPN": (RBPN_4X, "RBPN/6-PF"), "published iSeeBetter": (ISEEBETTER_4X, "iSeeBetter")}
+PAPER_COLUMNS = ("Bicubic", "RBPN/6-PF", "iSeeBetter")
+PROBE_SIDE = 32  # LR side of the timing probe
+
+
+def published_status() -> dict[str, Path | None]:
+    """Label -> the published file in the data home, or None when it is missing."""
+    return {label: (p if (p := weights_path(name)).is_file() else None) for label, (name, _) in PUBLISHED.items()}
+
+
+def missing_line(status: Mapping[str, Path | None]) -> str | None:
+    """One line naming `iseebetter fetch` for the missing published files (None when all are present)."""
+    missing = [PUBLISHED[label][0] for label, path in status.items() if path is None]
+    if not missing:
+        return None
+    return (f"Published weights not found ({', '.join(str(weights_path(n)) for n in missing)}): download them with "
+            f"`iseebetter fetch {' '.join(FETCH_NAMES[n] for n in missing)}`.")
+
+
+def scored_lr_pixels(vid4_root: str | Path, frame_step: int = 1, max_frames: int | None = None,
+                     scale: int = 4) -> tuple[int, int]:
+    """(number of scored frames, their total LR pixels) on the Vid4 clips under `vid4_root`."""
+    from PIL import Image
+
+    from iseebetter_lib.data import list_clip_folders, list_frame_files
+
+    frames = pixels = 0
+    for folder in list_clip_folders(vid4_root):
+        files = list_frame_files(folder)[:max_frames or None]
+        with Image.open(files[0]) as img:
+            w, h = img.size
+        n = len(range(0, len(files), frame_step))
+        frames += n
+        pixels += n * (h // scale) * (w // scale)
+    return frames, pixels
+
+
+def estimate_seconds(vid4_root: str | Path, frame_step: int = 1, max_frames: int | None = None, n_models: int = 2,
+                     device: str = "auto", precision: str = "fp32") -> dict[str, Any]:
+    """Time one paper-configuration frame (flow + RBPN, random weights) on a small LR probe on `device`, and scale
+    it by the LR pixels of the scored frames and the number of models."""
+    import torch
+
+    from iseebetter_lib.config import ModelConfig
+    from iseebetter_lib.device import resolve_device
+    from iseebetter_lib.models import build_generator
+    from iseebetter_lib.inference import super_resolve_clip
+
+    dev = str(resolve_device(device))
+    cfg = ModelConfig()
+    torch.manual_seed(0)
+    net = build_generator(cfg).to(dev).eval()
+    probe = np.random.default_rng(0).integers(0, 256, (1, PROBE_SIDE, PROBE_SIDE, 3), dtype=np.uint8)
+    run = lambda: list(super_resolve_clip(net, probe, cfg, device=dev, precision=precision, progress=False))  # noqa
+    if dev.startswith("cuda"):
+        run()  # warm-up: kernel selection
+    t0 = time.perf_counter()
+    run()
+    probe_s = time.perf_counter() - t0
+    frames, pixels = scored_lr_pixels(vid4_root, frame_step, max_frames)
+    seconds = n_models * probe_s * pixels / PROBE_SIDE ** 2
+    return {"device": dev, "frames": frames, "probe_s": probe_s, "seconds": seconds,
+            "text": (f"{n_models} model(s) x {frames} Vid4 frames on {dev}: about {_duration(seconds)} "
+                     f"(measured {probe_s:.2f} s for a {PROBE_SIDE}x{PROBE_SIDE} LR frame, scaled by pixels)")}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def should_run(estimate: Mapping[str, Any], accept_cpu_hours: bool) -> tuple[bool, str]:
+    """Run on a GPU always; on a CPU only when the user accepted the printed time."""
+    if str(estimate["device"]).startswith("cuda") or accept_cpu_hours:
+        return True, f"Evaluating: {estimate['text']}."
+    return False, (f"Not evaluating the published generators on this CPU ({estimate['text']}): run the chapter with "
+                   "`accept_cpu_hours=True` to accept that time, or on a GPU.")
+
+
+def evaluate_bicubic(vid4_root: str | Path, frame_step: int = 1, max_frames: int | None = None) -> dict[str, Any]:
+    """MATLAB bicubic on the scored frames, both protocols, frames kept for the figures."""
+    from iseebetter_lib.evaluation.evaluate import evaluate
+
+    return evaluate("vid4", root=vid4_root, method="bicubic", frame_step=frame_step, max_frames=max_frames,
+                    keep_frames=True, progress=False)
+
+
+def evaluate_published(status: Mapping[str, Path | None], vid4_root: str | Path, frame_step: int = 1,
+                       max_frames: int | None = None, device: str = "auto",
+                       precision: str = "fp32") -> dict[str, dict[str, Any]]:
+    """Label -> evaluation (both protocols, frames kept) of each present published generator."""
+    from iseebetter_lib.evaluation.evaluate import evaluate
+
+    return {label: evaluate("vid4", root=vid4_root, weights=path, frame_step=frame_step, max_frames=max_frames,
+                            baselines=(), device=device, precision=precision, keep_frames=True, progress=False)
+            for label, path in status.items() if path is not None}
+
+
+def table_rows(results: Mapping[str, Mapping[str, Any]], protocol: str = "y",
+               paper: bool = True) -> list[dict[str, Any]]:
+    """Per clip and average: each result's PSNR/SSIM on Y (``protocol="y"``) or the original script's RGB PSNR
+    (``"rgb"``), beside the paper's Table 3 (Bicubic, RBPN/6-PF, iSeeBetter; protocol not stated)."""
+    from iseebetter_lib.evaluation.tables import paper_table3
+
+    table = paper_table3()
+    first = next(iter(results.values()))
+    rows = []
+    for clip in [*first["clips"], "average"]:
+        row: dict[str, Any] = {"clip": clip}
+        for label, res in results.items():
+            cell = res["average"] if clip == "average" else res["clips"].get(clip)
+            key = f"{label} Y" if protocol == "y" else f"{label} RGB"
+            if cell is None:
+                row[key] = "-"
+            else:
+                row[key] = (f"{cell['psnr_y']:.2f}/{cell['ssim_y']:.4f}" if protocol == "y"
+                            else f"{cell['psnr_rgb_orig']:.2f}")
+        for method in PAPER_COLUMNS if paper else ():
+            cell = table[method].get(clip)
+            row[f"paper {method}"] = "-" if cell is None else f"{cell['psnr']:.2f}/{cell['ssim']:.3f}"
+        rows.append(row)
+    return rows
+
+
+def paper_rows() -> list[dict[str, Any]]:
+    """The paper's Table 3 columns alone (Bicubic, RBPN/6-PF, iSeeBetter), per clip and average."""
+    from iseebetter_lib.evaluation.tables import paper_table3
+
+    table = paper_table3()
+    clips = [c for c in table[PAPER_COLUMNS[0]] if c != "average"] + ["average"]
+    return [{"clip": clip, **{f"paper {m}": "-" if (cell := table[m].get(clip)) is None
+                              else f"{cell['psnr']:.2f}/{cell['ssim']:.3f}" for m in PAPER_COLUMNS}}
+            for clip in clips]
+
+
+def zoom_sets(results: Mapping[str, Mapping[str, Any]], vid4_root: str | Path) -> dict[str, dict[str, np.ndarray]]:
+    """Per clip, the first scored frame of every result (kept frames) and the ground truth (HR uint8)."""
+    from iseebetter_lib.data.readers import read_frame_folder
+
+    first = next(iter(results.values()))
+    sets = {}
+    for clip in first["_frames"]:
+        t = first["clips"][clip]["frame_indices"][0]
+        images = {label: res["_frames"][clip][0] for label, res in results.items() if clip in res.get("_frames", {})}
+        shape = images[next(iter(images))].shape
+        gt = read_frame_folder(Path(vid4_root) / clip, max_frames=t + 1)[t]
+        sets[clip] = {**images, "ground truth": gt[: shape[0], : shape[1]]}
+    return sets
+
+
+def load_published(status: Mapping[str, Path | None], device: str = "cpu") -> dict[str, tuple[Any, Any]]:
+    """Label -> (generator in eval mode, model configuration) of each present published file."""
+    from iseebetter_lib.models.weights import load_generator
+
+    return {label: load_generator(path, device=device) for label, path in status.items() if path is not None}
