@@ -28,6 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from iseebetter_lib.config import ExperimentConfig, preset  # noqa: E402
+from iseebetter_lib.precision import autocast  # noqa: E402
 
 # Agreement with fp32 that counts as "ok": relative loss difference, max |SR - SR_fp32| / max |SR_fp32|.
 TOLERANCE = {"bf16": (0.05, 0.05), "fp16": (0.02, 0.01)}
@@ -35,10 +36,9 @@ VID4_LR = (144, 180)  # calendar / city LR size at 4x (h, w)
 
 
 def _config(tiny: bool) -> ExperimentConfig:
-    cfg = preset("tiny" if tiny else "full").override({"train.init_weights": None,
-                                                       "train.loss.allow_random_vgg": True})
-    cfg.train.loss.weights = {"pixel": 1.0, "perceptual": 6e-3, "adversarial": 1e-3, "tv": 2e-8}
-    return cfg
+    return preset("tiny" if tiny else "full").override({
+        "train.init_weights": None, "train.loss.allow_random_vgg": True,
+        "train.loss.weights": {"pixel": 1.0, "perceptual": 6e-3, "adversarial": 1e-3, "tv": 2e-8}})
 
 
 def _batch(cfg: ExperimentConfig, device: torch.device, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -52,7 +52,7 @@ def _batch(cfg: ExperimentConfig, device: torch.device, seed: int = 0) -> dict[s
 def _nets(cfg: ExperimentConfig, device: torch.device, precision: str, ddp_rank: int | None = None) -> Any:
     import warnings
 
-    from iseebetter_lib.losses import DiscriminatorLoss, GeneratorLoss
+    from iseebetter_lib.losses import DiscriminatorLoss, GeneratorLoss, PixelLoss
     from iseebetter_lib.models import Discriminator, build_generator
     from iseebetter_lib.training.steps import Nets
 
@@ -70,10 +70,10 @@ def _nets(cfg: ExperimentConfig, device: torch.device, precision: str, ddp_rank:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         g_net, d_net = DDP(G, device_ids=[ddp_rank]), DDP(D, device_ids=[ddp_rank], broadcast_buffers=False)
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     fp16 = precision == "fp16"
-    return Nets(generator=g_net, discriminator=d_net, d_plain=D, g_opt=g_opt, d_opt=d_opt, pixel=t.loss.pixel,
-                g_loss=g_loss, d_loss=DiscriminatorLoss(t.loss).to(device), device=device, autocast_dtype=dtype,
+    return Nets(generator=g_net, discriminator=d_net, d_plain=D, g_opt=g_opt, d_opt=d_opt,
+                pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss, d_loss=DiscriminatorLoss(t.loss).to(device),
+                device=device, precision=precision,
                 g_scaler=torch.amp.GradScaler("cuda") if fp16 else None,
                 d_scaler=torch.amp.GradScaler("cuda") if fp16 else None)
 
@@ -95,8 +95,7 @@ def bench_training(cfg: ExperimentConfig, device: torch.device, precision: str, 
 
     nets = _nets(cfg, device, precision)
     batch = _batch(cfg, device)
-    with torch.no_grad(), (torch.autocast(device.type, dtype=nets.autocast_dtype) if nets.autocast_dtype
-                           else torch.autocast(device.type, enabled=False)):
+    with torch.no_grad(), autocast(device, nets.precision):
         sr = nets.generator(batch["target"], batch["neighbours"], batch["flows"]).float()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -42,28 +42,17 @@ import torch
 from iseebetter_lib.book import plots, table3, vid4
 from iseebetter_lib.book.chapters import md_table, show_md, write_json
 from iseebetter_lib.book.figures import save_figure
-from iseebetter_lib.data import home
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 
 torch.manual_seed(seed)
 CHAPTER = "07_table3"
 limit = max_frames or None
-vid4_root = vid4_root or home.vid4_root(required=False)
-status = table3.published_status()
-missing = table3.missing_line(status)
-if missing:
-    print(missing)
+plan = table3.plan(vid4_root, frame_step, limit, device, precision, accept_cpu_hours)
+for note in plan.notes:
+    show_md(note)
+vid4_root, status, estimate, run_models = plan.vid4_root, plan.status, plan.estimate, plan.run_models
 if vid4_root is None:  # a fresh clone: the paper's table alone
-    show_md(f"**Vid4 is not in the data home ({home.data_home()}): only the paper's numbers are shown. "
-            f"Fetch it with `{home.FETCH_VID4}` and run the chapter again.**")
     show_md(md_table(table3.paper_rows()))
-    run_models = False
-else:
-    estimate = table3.estimate_seconds(vid4_root, frame_step, limit,
-                                       sum(p is not None for p in status.values()) or 2, device, precision)
-    run_models, decision = table3.should_run(estimate, accept_cpu_hours)
-    run_models = run_models and not missing
-    print(decision if not missing else f"Time it would take: {estimate['text']}.")
 
 # %%
 results = {"bicubic": table3.evaluate_bicubic(vid4_root, frame_step, limit)} if vid4_root is not None else {}

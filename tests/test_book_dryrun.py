@@ -111,7 +111,7 @@ def test_full_preset_fine_tunes_rbpn_4x_for_four_epochs(tmp_path, monkeypatch):
     assert t.init_weights == "RBPN_4x.pth"  # found in the data home at training time
     assert (t.pretrain_steps, t.gan_steps, t.batch_size, t.lr, t.lr_decay_at) == (0, 4 * 64612 // 2, 2, 1e-4, 0.5)
     assert (t.loss.pixel, t.loss.perceptual, t.loss.adversarial, t.loss.tv) == ("mse", "vgg16", "mean", "sq")
-    assert t.loss.weights == {"pixel": 1.0, "perceptual": 6e-3, "adversarial": 1e-3, "tv": 2e-8}
+    assert t.loss.weights.as_dict() == {"pixel": 1.0, "perceptual": 6e-3, "adversarial": 1e-3, "tv": 2e-8}
     paper = preset("full").override({"train.loss.perceptual": "vgg19", "train.loss.adversarial": "log",
                                      "train.loss.tv": "abs", "train.init_weights": None,
                                      "train.pretrain_steps": 200000})

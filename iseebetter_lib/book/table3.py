@@ -4,6 +4,7 @@ both protocols, set beside the paper's Table 3; a time estimate measured on this
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -88,6 +89,39 @@ def should_run(estimate: Mapping[str, Any], accept_cpu_hours: bool) -> tuple[boo
         return True, f"Evaluating: {estimate['text']}."
     return False, (f"Not evaluating the published generators on this CPU ({estimate['text']}): run the chapter with "
                    "`accept_cpu_hours=True` to accept that time, or on a GPU.")
+
+
+@dataclass
+class Plan:
+    """What chapter 07 can do here: Vid4's folder (None when absent), the published files, the time estimate and
+    whether the published generators run; `notes` are the lines to show the reader."""
+
+    vid4_root: Path | None
+    status: dict[str, Path | None]
+    estimate: dict[str, Any] = field(default_factory=lambda: {"device": "cpu"})
+    run_models: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def plan(vid4_root: str | Path | None, frame_step: int, max_frames: int | None, device: str, precision: str,
+         accept_cpu_hours: bool) -> Plan:
+    """Vid4 from `vid4_root` or the data home; without it only the paper's table is shown (and how to fetch it)."""
+    from iseebetter_lib.data import home
+
+    root = Path(vid4_root) if vid4_root else home.vid4_root(required=False)
+    status = published_status()
+    missing = missing_line(status)
+    result = Plan(root, status, notes=[missing] if missing else [])
+    if root is None:
+        result.notes.append(f"**Vid4 is not in the data home ({home.data_home()}): only the paper's numbers are "
+                            f"shown. Fetch it with `{home.FETCH_VID4}` and run the chapter again.**")
+        return result
+    result.estimate = estimate_seconds(root, frame_step, max_frames, sum(p is not None for p in status.values()) or 2,
+                                       device, precision)
+    run, decision = should_run(result.estimate, accept_cpu_hours)
+    result.run_models = run and not missing
+    result.notes.append(decision if not missing else f"Time it would take: {result.estimate['text']}.")
+    return result
 
 
 def evaluate_bicubic(vid4_root: str | Path, frame_step: int = 1, max_frames: int | None = None) -> dict[str, Any]:
