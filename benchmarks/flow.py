@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 import pyflow  # noqa: E402
-from iseebetter_lib.book.flowbench import CLASSIC_MS  # noqa: E402  (the classic's times, from the notes)
+from iseebetter_lib.evaluation.flow_accuracy import CLASSIC_MS  # noqa: E402  (the classic's times, from the notes)
 
 PARAMS = dict(alpha=0.012, ratio=0.75, minWidth=20, nOuterFPIterations=7, nInnerFPIterations=1,
               nSORIterations=30, colType=0)

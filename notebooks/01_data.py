@@ -30,9 +30,9 @@ data_root = None  # None: the embedded sample-video clips; full: a Vimeo-90K sep
 # %%
 import numpy as np
 
-from iseebetter_lib.book import datachapter, plots, widgets
-from iseebetter_lib.book.chapters import (downscaling_comparison, md_table, sample_frames, sample_video_paths,
-                                          show_md)
+from iseebetter_lib.book import ch01_data, plots, widgets
+from iseebetter_lib.book.ch01_data import downscaling_comparison, sample_frames, sample_video_paths
+from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
 
@@ -48,8 +48,8 @@ print({name: path.name for name, path in sample_video_paths().items()})
 # it jumps (red). Training windows are drawn inside shots only.
 
 # %%
-cut_info = datachapter.scene_cuts("bikes")
-save_figure(datachapter.cut_figure(cut_info), CHAPTER, "scene_cuts", profile)
+cut_info = ch01_data.scene_cuts("bikes")
+save_figure(ch01_data.cut_figure(cut_info), CHAPTER, "scene_cuts", profile)
 show_md(f"`bikes`: {cut_info['n_frames']} frames, cuts before frames {cut_info['cuts']} "
         f"-> {len(cut_info['shots'])} shots {cut_info['shots']}")
 
@@ -57,7 +57,7 @@ show_md(f"`bikes`: {cut_info['n_frames']} frames, cuts before frames {cut_info['
 # ## Videos -> clips -> the split
 
 # %%
-clips = datachapter.embedded_clips(cache_dir)
+clips = ch01_data.embedded_clips(cache_dir)
 show_md(md_table(clips["rows"]))
 show_md(clips["summary"])
 
@@ -68,8 +68,8 @@ show_md(clips["summary"])
 # (computed by our `pyflow`, cached), and the HR patch it must produce.
 
 # %%
-sample = datachapter.training_sample(preset_name, cache_dir, seed, data_root)
-save_figure(datachapter.sample_figure(sample), CHAPTER, "training_sample", profile)
+sample = ch01_data.training_sample(preset_name, cache_dir, seed, data_root)
+save_figure(ch01_data.sample_figure(sample), CHAPTER, "training_sample", profile)
 print(f"item {sample['index']} of {sample['n_items']}:", {k: tuple(v.shape) for k, v in sample.items() if hasattr(v, "shape")})
 
 # %% [markdown]
@@ -80,7 +80,7 @@ print(f"item {sample['index']} of {sample['n_items']}:", {k: tuple(v.shape) for 
 # LR image against BI: PIL is close, OpenCV's `INTER_CUBIC` does not antialias and is far.
 
 # %%
-hr = datachapter.vid4_frame(test_set.root, "calendar" if test_set.is_vid4 else test_set.clips[0])
+hr = ch01_data.vid4_frame(test_set.root, "calendar" if test_set.is_vid4 else test_set.clips[0])
 lrs, rows = downscaling_comparison(hr)
 show_md(md_table(rows))
 save_figure(plots.image_grid([np.kron(v, np.ones((2, 2, 1), np.uint8))[:120, :160] for v in lrs.values()],
@@ -90,13 +90,13 @@ save_figure(plots.image_grid([np.kron(v, np.ones((2, 2, 1), np.uint8))[:120, :16
 # The BD reference frames shipped with Vid4 (calendar) against our BD degradation:
 
 # %%
-show_md(datachapter.bd_check(test_set.root) if test_set.is_vid4 else "(no Vid4: no BD reference frames)")
+show_md(ch01_data.bd_check(test_set.root) if test_set.is_vid4 else "(no Vid4: no BD reference frames)")
 
 # %% [markdown]
 # ## The test set: Vid4
 
 # %%
-show_md(md_table(datachapter.vid4_rows(test_set.root)))
+show_md(md_table(ch01_data.vid4_rows(test_set.root)))
 
 # %%
 if interactive:  # a real sequence: 24 frames of `bikes`, HR beside its BI and BD versions

@@ -30,8 +30,8 @@ timing_repeats = 3
 import numpy as np
 import pyflow
 
-from iseebetter_lib.book import flowbench, plots, widgets
-from iseebetter_lib.book.chapters import md_table, show_md
+from iseebetter_lib.book import ch02_flow, plots, widgets
+from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.fallbacks import flow_reference_file, is_trimmed_flow_reference
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.flow import available_backends, flow_to_color
@@ -41,7 +41,7 @@ reference = flow_reference_file(reference)
 if is_trimmed_flow_reference(reference):
     show_md("**The data home has no flow reference: this chapter reads the trimmed copy shipped with the tests "
             "(11 of its 14 pairs, float32).**")
-ref = flowbench.load_reference(reference)
+ref = ch02_flow.load_reference(reference)
 print("backends:", available_backends(), "| pairs:", len(ref))
 
 # %% [markdown]
@@ -51,9 +51,9 @@ print("backends:", available_backends(), "| pairs:", len(ref))
 
 # %%
 real = ["vid4_calendar_lr_f1_f2", "vid4_city_lr_f1_f2", "bikes_t124_112x64"]
-warp_rows, triples = flowbench.warping_rows(ref, real)
+warp_rows, triples = ch02_flow.warping_rows(ref, real)
 save_figure(plots.flow_figure(triples, flow_to_color), CHAPTER, "real_pairs", profile)
-save_figure(plots.image_grid([flowbench.color_legend()], ["colour wheel (unit flow)"], size=2.2), CHAPTER,
+save_figure(plots.image_grid([ch02_flow.color_legend()], ["colour wheel (unit flow)"], size=2.2), CHAPTER,
             "color_wheel", profile);
 
 # %% [markdown]
@@ -71,7 +71,7 @@ show_md(md_table(warp_rows))
 # The classic implementation scores 0.12-0.26 px here.
 
 # %%
-acc = flowbench.accuracy_rows(ref)
+acc = ch02_flow.accuracy_rows(ref)
 show_md(md_table(acc, floatfmt=".3f"))
 
 # %% [markdown]
@@ -84,7 +84,7 @@ show_md(md_table(acc, floatfmt=".3f"))
 
 # %%
 print(f"pyflow build in use: {pyflow.SIMD}")
-show_md(md_table(flowbench.speed_rows(ref, ["bikes_t10_64x64", "bikes_t10_112x64", "vid4_calendar_lr_f1_f2"],
+show_md(md_table(ch02_flow.speed_rows(ref, ["bikes_t10_64x64", "bikes_t10_112x64", "vid4_calendar_lr_f1_f2"],
                                        timing_repeats), floatfmt=".1f"))
 
 # %% [markdown]
@@ -93,7 +93,7 @@ show_md(md_table(flowbench.speed_rows(ref, ["bikes_t10_64x64", "bikes_t10_112x64
 # At a clip's ends a missing neighbour is replaced by the target itself: the flow must then be exactly zero.
 
 # %%
-same = flowbench.identical_case(ref)
+same = ch02_flow.identical_case(ref)
 show_md(md_table([same], floatfmt=".3g"))
 assert same["finite"] and same["max abs flow (ours, px)"] < 1e-3
 

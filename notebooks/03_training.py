@@ -35,8 +35,9 @@ overrides = {}  # dotted configuration keys, e.g. {"train.pretrain_steps": 100}
 import torch
 
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.chapters import md_table, show_md, vgg_status
-from iseebetter_lib.book.experiments import describe, experiment_config, run_training
+from iseebetter_lib.book.ch00_overview import vgg_status
+from iseebetter_lib.book.ch03_training import describe, experiment_config, run_training
+from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
 
 torch.manual_seed(seed)

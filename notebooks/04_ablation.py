@@ -40,7 +40,7 @@ vid4_root = None  # None: Vid4 from the data home; without it, the embedded held
 overrides = {}
 
 # %%
-from iseebetter_lib.book.chapters import show_md
+from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.fallbacks import chapter_test_set
 
 test_set = chapter_test_set(vid4_root, cache_dir)  # Vid4, else the embedded held-out clips (noted in bold)
@@ -52,9 +52,9 @@ from pathlib import Path
 import torch
 
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.chapters import md_table, show_md, vgg_status
-from iseebetter_lib.book.experiments import describe, experiment_config, run_training, trained_checkpoint
-from iseebetter_lib.book.ablation import ablation_markdown, score_variant
+from iseebetter_lib.book.ch00_overview import vgg_status
+from iseebetter_lib.book.ch03_training import describe, experiment_config, run_training, trained_checkpoint
+from iseebetter_lib.book.ch04_ablation import ablation_markdown, score_variant
 from iseebetter_lib.book.figures import save_figure
 
 torch.manual_seed(seed)

@@ -26,8 +26,8 @@ ablation_dir = "../_build/smoke/runs/ablation"
 variants = ["pixel", "perceptual", "adversarial", "tv", "all_four"]
 
 # %%
-from iseebetter_lib.book.ablation import ablation_figure, ablation_markdown, collect_ablation, term_ratios
-from iseebetter_lib.book.chapters import md_table, show_md
+from iseebetter_lib.book.ch04_ablation import ablation_figure, ablation_markdown, collect_ablation, term_ratios
+from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
 
 CHAPTER = "04b_ablation_compare"

@@ -35,13 +35,13 @@ from pathlib import Path
 
 import torch
 
-from iseebetter_lib.book import plots, vid4, widgets
-from iseebetter_lib.book.chapters import md_table, show_md, write_json
+from iseebetter_lib.book import ch05_vid4, plots, widgets
+from iseebetter_lib.book.ch03_training import load_trained
+from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.fallbacks import chapter_test_set
-from iseebetter_lib.book.experiments import gain_rows, load_trained
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.evaluation.evaluate import to_json_dict
-from iseebetter_lib.evaluation.tables import results_table
+from iseebetter_lib.evaluation.tables import gain_rows, results_table
 
 torch.manual_seed(seed)
 CHAPTER = "05_vid4"
@@ -53,7 +53,7 @@ print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {m
       f"residual={model_cfg.residual}")
 
 # %%
-result = vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset,
+result = ch05_vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset,
                              device=device)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
@@ -66,7 +66,7 @@ show_md(results_table(result))
 # %%
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
-show_md(vid4.verdict(rows))
+show_md(ch05_vid4.verdict(rows))
 
 # %% [markdown]
 # ## Visual comparison
@@ -74,9 +74,9 @@ show_md(vid4.verdict(rows))
 # As in the paper's figures: the frame with the zoomed region marked, then bicubic, ours and the ground truth.
 
 # %%
-sets = vid4.visual_sets(result, test_set.root, test_set.dataset)
+sets = ch05_vid4.visual_sets(result, test_set.root, test_set.dataset)
 for clip, images in sets.items():
-    save_figure(plots.zoom_crops(images, vid4.zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
+    save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
                                  context="ground truth"), CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
@@ -86,10 +86,10 @@ for clip, images in sets.items():
 # as horizontal streaks, blur as smeared vertical structures.
 
 # %%
-videos = vid4.temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
+videos = ch05_vid4.temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
                                       clip=test_set.profile_clip, crop=test_set.profile_crop,
                                       dataset=test_set.dataset, device=device)
-save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos, test_set.profile_row)), CHAPTER,
+save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos, test_set.profile_row)), CHAPTER,
             "temporal_profile", profile);
 
 # %% [markdown]
@@ -100,20 +100,20 @@ save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos, test_set.pr
 
 # %%
 if published and test_set.is_vid4:
-    from iseebetter_lib.book import table3
+    from iseebetter_lib.book import ch07_table3
 
-    status = table3.published_status()
-    missing = table3.missing_line(status)
+    status = ch07_table3.published_status()
+    missing = ch07_table3.missing_line(status)
     if missing:
         print(missing)
     else:
         side = {"bicubic": result["baselines"]["bicubic"],
-                **table3.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
-        show_md(md_table(table3.table_rows(side, "y")))
-        show_md(md_table(table3.table_rows(side, "rgb", paper=False)))
-        for clip, images in table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, test_set.root).items():
+                **ch07_table3.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
+        show_md(md_table(ch07_table3.table_rows(side, "y")))
+        show_md(md_table(ch07_table3.table_rows(side, "rgb", paper=False)))
+        for clip, images in ch07_table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, test_set.root).items():
             images = {"bicubic": sets[clip]["bicubic"], **images}
-            save_figure(plots.zoom_crops(images, vid4.zoom_box(clip, images["ground truth"].shape),
+            save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape),
                                          context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)
 
 # %%

@@ -39,25 +39,25 @@ from pathlib import Path
 
 import torch
 
-from iseebetter_lib.book import plots, table3, vid4
-from iseebetter_lib.book.chapters import md_table, show_md, write_json
+from iseebetter_lib.book import ch05_vid4, ch07_table3, plots
+from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 
 torch.manual_seed(seed)
 CHAPTER = "07_table3"
 limit = max_frames or None
-plan = table3.plan(vid4_root, frame_step, limit, device, precision, accept_cpu_hours)
+plan = ch07_table3.plan(vid4_root, frame_step, limit, device, precision, accept_cpu_hours)
 for note in plan.notes:
     show_md(note)
 vid4_root, status, estimate, run_models = plan.vid4_root, plan.status, plan.estimate, plan.run_models
 if vid4_root is None:  # a fresh clone: the paper's table alone
-    show_md(md_table(table3.paper_rows()))
+    show_md(md_table(ch07_table3.paper_rows()))
 
 # %%
-results = {"bicubic": table3.evaluate_bicubic(vid4_root, frame_step, limit)} if vid4_root is not None else {}
+results = {"bicubic": ch07_table3.evaluate_bicubic(vid4_root, frame_step, limit)} if vid4_root is not None else {}
 if run_models:
-    results.update(table3.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
+    results.update(ch07_table3.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
 for label, result in results.items():
     write_json(Path(out_dir) / f"{label.replace(' ', '_')}.json", to_json_dict(result))
 
@@ -68,14 +68,14 @@ for label, result in results.items():
 
 # %%
 if results:
-    show_md(md_table(table3.table_rows(results, "y")))
+    show_md(md_table(ch07_table3.table_rows(results, "y")))
 
 # %% [markdown]
 # ## The original test script's protocol: RGB PSNR, border crop
 
 # %%
 if results:
-    show_md(md_table(table3.table_rows(results, "rgb")))
+    show_md(md_table(ch07_table3.table_rows(results, "rgb")))
 
 # %% [markdown]
 # ## Visual comparison
@@ -83,8 +83,8 @@ if results:
 # The first scored frame of each clip with the zoomed region marked, then each method and the ground truth.
 
 # %%
-for clip, images in (table3.zoom_sets(results, vid4_root) if results else {}).items():
-    save_figure(plots.zoom_crops(images, vid4.zoom_box(clip, images["ground truth"].shape), context="ground truth"),
+for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {}).items():
+    save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape), context="ground truth"),
                 CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
@@ -94,7 +94,7 @@ for clip, images in (table3.zoom_sets(results, vid4_root) if results else {}).it
 
 # %%
 if vid4_root is not None:
-    nets = table3.load_published(status, estimate["device"]) if run_models else {}
-    videos = vid4.temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
+    nets = ch07_table3.load_published(status, estimate["device"]) if run_models else {}
+    videos = ch05_vid4.temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
                                           device=estimate["device"])
-    save_figure(plots.temporal_profiles(videos, vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);
+    save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);

@@ -285,7 +285,7 @@ def test_plot_helpers_draw_from_the_model_and_logs():
     import matplotlib.pyplot as plt
 
     from iseebetter_lib.book import plots
-    from iseebetter_lib.book.chapters import md_table
+    from iseebetter_lib.book.display import md_table
     from iseebetter_lib.config import preset
     from iseebetter_lib.models import build_generator
 
@@ -321,7 +321,7 @@ def test_widgets_build_without_a_frontend():
     flow = np.zeros((2, 8, 12), np.float32)
     overlay = widgets.flow_overlay(video[0], flow, lambda f, m: np.full(f.shape[1:] + (3,), 255, np.uint8))
     assert bytes(overlay.children[1].value)[:4] == b"\x89PNG"
-    from iseebetter_lib.book.chapters import sample_frames
+    from iseebetter_lib.book.ch01_data import sample_frames
 
     player = widgets.degradation_player(sample_frames("bikes", 5, crop=(60, 200, 32, 48)))
     assert player.children[0].max == 4  # a real sequence: one slider position per frame
@@ -342,7 +342,7 @@ def test_time_limit_interrupts_a_cell_with_a_clear_message(tmp_path):
 
 
 def test_ablation_comparison_splits_into_readable_tables():
-    from iseebetter_lib.book.ablation import COLUMNS, TABLES, ablation_markdown, ablation_tables
+    from iseebetter_lib.book.ch04_ablation import COLUMNS, TABLES, ablation_markdown, ablation_tables
 
     row = {key: i for i, key in enumerate(COLUMNS)}
     tables = ablation_tables([row, {**row, "variant": "tv"}])

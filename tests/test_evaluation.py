@@ -318,3 +318,21 @@ def test_bd_degradation(tmp_path, vid4):
     assert bd["protocol"]["degradation"] == "BD" and "paper_table3" not in bd
     assert bd["average"]["psnr_y"] != pytest.approx(bi["average"]["psnr_y"], abs=0.05)
     assert 15.0 < bd["average"]["psnr_y"] < 25.0
+
+
+def test_gain_rows_give_the_model_gain_over_both_bicubics():
+    from iseebetter_lib.evaluation.tables import gain_rows
+
+    def scored(clips: dict[str, float], average: float) -> dict:
+        return {"clips": {k: {"psnr_y": v} for k, v in clips.items()}, "average": {"psnr_y": average}}
+
+    result = {**scored({"walk": 27.0, "city": 25.0}, 26.0),
+              "baselines": {"bicubic": scored({"walk": 26.0, "city": 24.5}, 25.25),
+                            "torch_bicubic": scored({"walk": 25.5, "city": 25.5}, 25.5)}}
+    rows = gain_rows(result)
+    assert [r["clip"] for r in rows] == ["walk", "city", "average"]
+    assert rows[0]["gain over MATLAB bicubic"] == pytest.approx(1.0)
+    assert rows[1]["learned gain over own base"] == pytest.approx(-0.5)
+    assert rows[2] == {"clip": "average", "ours": 26.0, "MATLAB bicubic": 25.25, "torch bicubic (base)": 25.5,
+                       "gain over MATLAB bicubic": pytest.approx(0.75),
+                       "learned gain over own base": pytest.approx(0.5)}

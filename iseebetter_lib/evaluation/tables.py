@@ -10,7 +10,7 @@ import copy
 import csv
 import io
 import math
-from typing import Any
+from typing import Any, Mapping
 
 VID4_CLIPS = ("calendar", "city", "foliage", "walk")
 
@@ -129,3 +129,17 @@ def csv_text(result: dict[str, Any]) -> str:
             writer.writerow({"method": method, "clip": name, "frames": entry["frames"],
                              **{k: ("" if entry.get(k) is None else entry[k]) for k in fields[3:]}})
     return out.getvalue()
+
+
+def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per clip: model, MATLAB bicubic, torch bicubic (the model's residual base) and the learned gain (Y-PSNR)."""
+    rows = []
+    base = result.get("baselines", {})
+    for name in [*result["clips"], "average"]:
+        ours = result["average"] if name == "average" else result["clips"][name]
+        pick = lambda b: (base[b]["average"] if name == "average" else base[b]["clips"][name])["psnr_y"]  # noqa
+        mat, tor = pick("bicubic"), pick("torch_bicubic")
+        rows.append({"clip": name, "ours": ours["psnr_y"], "MATLAB bicubic": mat, "torch bicubic (base)": tor,
+                     "gain over MATLAB bicubic": ours["psnr_y"] - mat,
+                     "learned gain over own base": ours["psnr_y"] - tor})
+    return rows

@@ -1,5 +1,5 @@
 """Chapter 05: the Vid4 evaluation of the trained model beside the paper's Table 3, visual comparisons (zoomed
-crops) and temporal profiles."""
+crops) and temporal profiles; the model applied to a whole LR clip."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-
-from iseebetter_lib.book.experiments import super_resolve
 
 # Zoom boxes (y, x, height, width) in HR pixels, on textured regions like the paper's visual comparison.
 ZOOM_BOXES = {"calendar": (200, 140, 100, 160), "city": (150, 460, 100, 160), "foliage": (180, 280, 100, 160),
@@ -35,6 +33,16 @@ def zoom_box(clip_or_box: str | tuple[int, int, int, int], shape: tuple[int, ...
 def profile_row(videos: Mapping[str, np.ndarray], row: int = PROFILE_ROW) -> int:
     """The HR row of the temporal profile, inside the (possibly cropped) videos."""
     return min(row, min(v.shape[1] for v in videos.values()) - 1)
+
+
+def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu",
+                  inference_cfg: Any = None) -> np.ndarray:
+    """All frames of an LR clip (T, h, w, 3) uint8 through the model, as `inference_cfg` says (today's defaults
+    when None): (T, H, W, 3) uint8."""
+    from iseebetter_lib.inference import super_resolve_clip
+
+    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False,
+                                            inference_cfg=inference_cfg)))
 
 
 def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,

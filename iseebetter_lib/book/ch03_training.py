@@ -1,5 +1,5 @@
-"""Training and evaluation glue for the book's chapters 03-06: configurations from notebook parameters, runs that
-leave a small JSON for later chapters, and the Vid4 table with the model's learned gain over its own base."""
+"""Chapter 03's training glue, also used by chapters 04-06: configurations from notebook parameters, runs that leave
+a small JSON for later chapters, and the trained model loaded back."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
-from iseebetter_lib.book.chapters import read_json, write_json
+from iseebetter_lib.book.display import read_json, write_json
 from iseebetter_lib.config import ExperimentConfig, build
 from iseebetter_lib.errors import UserError
 
@@ -81,27 +79,3 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any, An
     from iseebetter_lib.models.weights import load_generator_file
 
     return tuple(load_generator_file(trained_checkpoint(run_dir), device=device))
-
-
-def gain_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per clip: model, MATLAB bicubic, torch bicubic (the model's residual base) and the learned gain (Y-PSNR)."""
-    rows = []
-    base = result.get("baselines", {})
-    for name in [*result["clips"], "average"]:
-        ours = result["average"] if name == "average" else result["clips"][name]
-        pick = lambda b: (base[b]["average"] if name == "average" else base[b]["clips"][name])["psnr_y"]  # noqa
-        mat, tor = pick("bicubic"), pick("torch_bicubic")
-        rows.append({"clip": name, "ours": ours["psnr_y"], "MATLAB bicubic": mat, "torch bicubic (base)": tor,
-                     "gain over MATLAB bicubic": ours["psnr_y"] - mat,
-                     "learned gain over own base": ours["psnr_y"] - tor})
-    return rows
-
-
-def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu",
-                  inference_cfg: Any = None) -> np.ndarray:
-    """All frames of an LR clip (T, h, w, 3) uint8 through the model, as `inference_cfg` says (today's defaults
-    when None): (T, H, W, 3) uint8."""
-    from iseebetter_lib.inference import super_resolve_clip
-
-    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False,
-                                            inference_cfg=inference_cfg)))

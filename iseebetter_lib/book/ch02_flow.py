@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,7 @@ import numpy as np
 
 from iseebetter_lib.config import FlowConfig
 from iseebetter_lib.errors import UserError
-
-BORDER = 4  # pixels excluded from endpoint errors (as the reference json)
-
+from iseebetter_lib.evaluation.flow_accuracy import CLASSIC_MS, epe, flow_time_ms, warp_error
 
 def load_reference(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """{pair: {"im1", "im2", "u", "v", ["gt_u", "gt_v", "warp"]}} from pyflow_reference.npz."""
@@ -29,21 +26,6 @@ def load_reference(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
 
 def _u8(im: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(im) * 255 + 0.5, 0, 255).astype(np.uint8) if im.dtype != np.uint8 else im
-
-
-def epe(flow: np.ndarray, u: np.ndarray, v: np.ndarray, border: int = BORDER) -> float:
-    """Mean endpoint error against (u, v), `border` pixels excluded."""
-    b = slice(border, -border if border else None)
-    return float(np.hypot(flow[0][b, b] - u[b, b], flow[1][b, b] - v[b, b]).mean())
-
-
-def warp_error(im1: np.ndarray, im2: np.ndarray, flow: np.ndarray, border: int = BORDER) -> float:
-    """Mean absolute difference (0..255) between im1 and im2 warped back by the flow."""
-    from iseebetter_lib.flow import warp
-
-    w = warp(np.asarray(im2, dtype=np.float32), flow)
-    b = slice(border, -border)
-    return float(np.abs(w[b, b] - np.asarray(im1, dtype=np.float32)[b, b]).mean() * 255)
 
 
 def flows(im1: np.ndarray, im2: np.ndarray) -> dict[str, np.ndarray]:
@@ -91,15 +73,10 @@ def warping_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str]) -> tup
     return rows, figs
 
 
-# The classic C++ pyflow, single-threaded, iSeeBetter's parameters, on this project's 2-core machine class (from the
-# team notes, flow-algorithm.md): it is not installable here, so its times are quoted, not measured.
-CLASSIC_MS = {(64, 64): 38.0, (112, 64): 76.0, (180, 144): 315.0, (640, 272): 2300.0}  # (W, H): ms per pair
-
-
 def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats: int = 3) -> list[dict[str, Any]]:
     """Best-of-`repeats` wall time per pair size: ours vs OpenCV DIS (same process, same inputs), and the classic's
     quoted time where the notes give one for that size."""
-    from iseebetter_lib.flow import available_backends, compute_flow
+    from iseebetter_lib.flow import available_backends
 
     rows = []
     for name in names:
@@ -108,12 +85,7 @@ def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats:
         for label, backend in (("ours ms", "pyflow"), ("OpenCV DIS ms", "dis")):
             if backend not in available_backends():
                 continue
-            best = float("inf")
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                compute_flow(p["im1"], p["im2"], FlowConfig(backend=backend))
-                best = min(best, time.perf_counter() - t0)
-            row[label] = best * 1e3
+            row[label] = flow_time_ms(p["im1"], p["im2"], backend, repeats)
         if "OpenCV DIS ms" in row:
             row["ours / DIS"] = row["ours ms"] / row["OpenCV DIS ms"]
         size = (p["im1"].shape[1], p["im1"].shape[0])

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from iseebetter_lib.book.chapters import read_json, write_json
+from iseebetter_lib.book.display import read_json, write_json
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
 
@@ -78,7 +78,7 @@ def ablation_tables(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[st
 
 def ablation_markdown(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".5g") -> str:
     """The comparison as Markdown: one titled table per part of `TABLES`."""
-    from iseebetter_lib.book.chapters import md_table
+    from iseebetter_lib.book.display import md_table
 
     return "\n\n".join(f"**{title}**\n\n{md_table(table, floatfmt=floatfmt)}"
                          for title, table in ablation_tables(rows).items())
