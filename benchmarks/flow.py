@@ -1,5 +1,5 @@
 """Optical-flow speed and accuracy: our Cython pyflow (1 thread, all cores, batched windows) vs OpenCV DIS,
-compared with the classic pyflow's published timings (../shared/notes/flow-algorithm.md).
+compared with the classic pyflow's reference timings on this class of machine (`CLASSIC_MS`).
 
     python benchmarks/flow.py [--repeats 7] [--threads N]
 
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 import pyflow  # noqa: E402
-from iseebetter_lib.evaluation.flow_accuracy import CLASSIC_MS  # noqa: E402  (the classic's times, from the notes)
+from iseebetter_lib.evaluation.flow_accuracy import CLASSIC_MS  # noqa: E402  (the classic flow's reference times)
 
 PARAMS = dict(alpha=0.012, ratio=0.75, minWidth=20, nOuterFPIterations=7, nInnerFPIterations=1,
               nSORIterations=30, colType=0)
@@ -173,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['base'][0]:7.1f} | {r['nt'][0]:6.1f} {r['nt'][1]:6.1f} {c / r['nt'][0]:5.1f} | "
               f"{b6[0] / 6:7.1f} {c / (b6[0] / 6):5.1f} | {r['dis'][0]:6.2f} | "
               f"{'met' if met else 'MISSED'} ({c / two_core:.1f}x)", flush=True)
-    print("x = classic ms / ours, medians (classic: single-threaded C++ pyflow on this class of machine, from the\n"
-          "notes; Vid4 rows against its 180x144 figure); best = fastest repeat; base 1t = the portable build without\n"
+    print("x = classic ms / ours, medians (classic: single-threaded C++ pyflow on this class of machine,\n"
+          "CLASSIC_MS; Vid4 rows against its 180x144 figure); best = fastest repeat; base 1t = the portable build without\n"
           "AVX2; b6 = batched call, one target and 6 neighbours (a 7-frame window), per pair; 2-core target: a single\n"
           "pair (1 or all threads, whichever is faster) within a quarter of the classic's time")
     print(f"target met at every size: {'yes' if all_met else 'NO'}")

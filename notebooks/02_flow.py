@@ -79,8 +79,8 @@ show_md(md_table(acc, floatfmt=".3f"))
 #
 # Best of a few runs, same process and inputs, one thread. DIS is a fast, less accurate method: the comparison shows
 # the price of the variational flow that RBPN was trained with. The classic C++ implementation cannot be built here;
-# its single-threaded times on this machine class come from the team notes. `benchmarks/flow.py` measures more
-# sizes, threads and the batched 7-frame window call.
+# its single-threaded times on this machine class are reference measurements (`CLASSIC_MS`). `benchmarks/flow.py`
+# measures more sizes, threads and the batched 7-frame window call.
 
 # %%
 print(f"pyflow build in use: {pyflow.SIMD}")

@@ -75,7 +75,7 @@ def warping_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str]) -> tup
 
 def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats: int = 3) -> list[dict[str, Any]]:
     """Best-of-`repeats` wall time per pair size: ours vs OpenCV DIS (same process, same inputs), and the classic's
-    quoted time where the notes give one for that size."""
+    reference time where one was measured for that size (`CLASSIC_MS`)."""
     from iseebetter_lib.flow import available_backends
 
     rows = []
@@ -90,7 +90,7 @@ def speed_rows(ref: dict[str, dict[str, np.ndarray]], names: list[str], repeats:
             row["ours / DIS"] = row["ours ms"] / row["OpenCV DIS ms"]
         size = (p["im1"].shape[1], p["im1"].shape[0])
         if size in CLASSIC_MS and "ours ms" in row:
-            row["classic ms (notes)"] = CLASSIC_MS[size]
+            row["classic ms (reference)"] = CLASSIC_MS[size]
             row["classic / ours"] = CLASSIC_MS[size] / row["ours ms"]
         rows.append(row)
     return rows
