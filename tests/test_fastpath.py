@@ -127,3 +127,17 @@ def test_mode_names_and_auto() -> None:
         prepare_generator(g, "cpu", "int8")
     with pytest.raises(ValueError, match="inference"):
         prepare_generator(g, "cpu", "bf16w-cl", copy_weights=False)
+
+
+def test_subpixel_index_cached_under_inference_mode_still_trains() -> None:
+    """The LR-grid index is cached per shape: a first use under inference_mode (evaluation) must not leave an
+    inference tensor that a later training step cannot save for backward."""
+    from iseebetter_lib.models import subpixel
+
+    subpixel._FLAT_INDEX.clear()
+    w = torch.randn(3, 2, 6, 6, requires_grad=True)
+    x = torch.randn(1, 3, 5, 5)
+    with torch.inference_mode():
+        subpixel_conv_transpose2d(x, w.detach(), None, 2, 2)
+    subpixel_conv_transpose2d(x, w, None, 2, 2).sum().backward()
+    assert w.grad is not None and torch.isfinite(w.grad).all()

@@ -42,17 +42,22 @@ def _flat_index(cin: int, cout: int, kernel: int, stride: int, padding: int) -> 
     """(cout*s*s, cin, K, K) indices into the flattened (cin, cout, k, k) weight; cin*cout*k*k marks a zero tap."""
     key = (cin, cout, kernel, stride, padding)
     if key not in _FLAT_INDEX:
-        taps = _tap_index(kernel, stride, padding)  # (s, K), value `kernel` = zero tap
-        s, K = taps.shape
-        ci = torch.arange(cin).view(1, 1, 1, cin, 1, 1)
-        co = torch.arange(cout).view(cout, 1, 1, 1, 1, 1)
-        ky = taps.view(1, s, 1, 1, K, 1)
-        kx = taps.view(1, 1, s, 1, 1, K)
-        flat = ((ci * cout + co) * kernel + ky) * kernel + kx
-        zero = (ky == kernel) | (kx == kernel)
-        flat = torch.where(zero, torch.full_like(flat, cin * cout * kernel * kernel), flat)
-        _FLAT_INDEX[key] = flat.reshape(cout * s * s, cin, K, K)
+        with torch.inference_mode(False):  # cached for training too: never an inference tensor
+            _FLAT_INDEX[key] = _build_flat_index(cin, cout, kernel, stride, padding)
     return _FLAT_INDEX[key]
+
+
+def _build_flat_index(cin: int, cout: int, kernel: int, stride: int, padding: int) -> torch.Tensor:
+    taps = _tap_index(kernel, stride, padding)  # (s, K), value `kernel` = zero tap
+    s, K = taps.shape
+    ci = torch.arange(cin).view(1, 1, 1, cin, 1, 1)
+    co = torch.arange(cout).view(cout, 1, 1, 1, 1, 1)
+    ky = taps.view(1, s, 1, 1, K, 1)
+    kx = taps.view(1, 1, s, 1, 1, K)
+    flat = ((ci * cout + co) * kernel + ky) * kernel + kx
+    zero = (ky == kernel) | (kx == kernel)
+    flat = torch.where(zero, torch.full_like(flat, cin * cout * kernel * kernel), flat)
+    return flat.reshape(cout * s * s, cin, K, K)
 
 
 def subpixel_weight(weight: torch.Tensor, bias: torch.Tensor | None, stride: int,
