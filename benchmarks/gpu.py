@@ -83,22 +83,10 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float(((a.clamp(0, 1) - b.clamp(0, 1)) ** 2).mean())
-    return math.inf if mse == 0 else 10 * math.log10(1 / mse)
-
-
-def bench_training(cfg: ExperimentConfig, device: torch.device, precision: str, steps: int,
-                   warmup: int) -> dict[str, Any]:
-    """ms per GAN step and the first step's G loss and SR, from the same weights and batch in every precision."""
+def _timed_steps(nets, batch, warmup: int, steps: int, device: torch.device) -> tuple[dict, float]:
+    """The first GAN step's results, then ms per step over `steps` after `warmup` more."""
     from iseebetter_lib.training.steps import gan_step
 
-    nets = _nets(cfg, device, precision)
-    batch = _batch(cfg, device)
-    with torch.no_grad(), autocast(device, nets.precision):
-        sr = nets.generator(batch["target"], batch["neighbours"], batch["flows"]).float()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
     first = gan_step(nets, batch)
     for _ in range(warmup):
         gan_step(nets, batch)
@@ -107,7 +95,24 @@ def bench_training(cfg: ExperimentConfig, device: torch.device, precision: str, 
     for _ in range(steps):
         gan_step(nets, batch)
     _sync(device)
-    ms = 1000 * (time.perf_counter() - t0) / max(steps, 1)
+    return first, 1000 * (time.perf_counter() - t0) / max(steps, 1)
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(((a.clamp(0, 1) - b.clamp(0, 1)) ** 2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(1 / mse)
+
+
+def bench_training(cfg: ExperimentConfig, device: torch.device, precision: str, steps: int,
+                   warmup: int) -> dict[str, Any]:
+    """ms per GAN step and the first step's G loss and SR, from the same weights and batch in every precision."""
+    nets = _nets(cfg, device, precision)
+    batch = _batch(cfg, device)
+    with torch.no_grad(), autocast(device, nets.precision):
+        sr = nets.generator(batch["target"], batch["neighbours"], batch["flows"]).float()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    first, ms = _timed_steps(nets, batch, warmup, steps, device)
     mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
     return {"ms": ms, "loss": first["loss"], "sr": sr.cpu(), "mem_gib": mem}
 
@@ -140,24 +145,15 @@ def bench_inference(cfg: ExperimentConfig, device: torch.device, precision: str,
 def _ddp_worker(rank: int, cfg: ExperimentConfig, steps: int, warmup: int, port: int, queue: Any) -> None:
     import torch.distributed as dist
 
-    from iseebetter_lib.training.steps import gan_step
-
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("nccl", rank=rank, world_size=2)
     device = torch.device("cuda", rank)
     torch.cuda.set_device(device)
     nets = _nets(cfg, device, "fp32", ddp_rank=rank)
     batch = _batch(cfg, device, seed=rank)
-    first = gan_step(nets, batch)
-    for _ in range(warmup):
-        gan_step(nets, batch)
-    _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        gan_step(nets, batch)
-    _sync(device)
+    first, ms = _timed_steps(nets, batch, warmup, steps, device)
     if rank == 0:
-        queue.put({"ms": 1000 * (time.perf_counter() - t0) / max(steps, 1), "loss": first["loss"]})
+        queue.put({"ms": ms, "loss": first["loss"]})
     dist.destroy_process_group()
 
 
