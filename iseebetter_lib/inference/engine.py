@@ -40,9 +40,9 @@ def fast_model(generator: torch.nn.Module, device: torch.device, precision: str)
 
     if device.type != "cpu" or precision != "bf16" or not isinstance(generator, RBPN):
         return None
-    from iseebetter_lib.models.fastpath import native_bf16, prepare_generator
+    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator
 
-    return prepare_generator(generator, device, mode="bf16w-cl" if native_bf16(device) else "bf16-cl").eval()
+    return prepare_generator(generator, device, mode=bf16_mode(device)).eval()
 
 
 def parse_tile(tile: Any) -> int | str | None:

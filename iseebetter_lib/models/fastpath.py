@@ -81,6 +81,14 @@ def choose_mode(device: torch.device | str, training: bool = False) -> str:
     return "bf16-cl" if training else "bf16w-cl"
 
 
+def bf16_mode(device: torch.device | str, training: bool = False) -> str:
+    """The mode that `--precision bf16` runs in: with native bf16 kernels, bf16 weights for inference and sub-pixel
+    transposed convolutions for training (their bf16 backward is the slow part); elsewhere bf16 autocast."""
+    if not native_bf16(torch.device(device)):
+        return "bf16-cl"
+    return "bf16-cl-subpixel" if training else "bf16w-cl"
+
+
 def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], flows: list[torch.Tensor],
                     fp32_tail: bool = False, x_fp32: torch.Tensor | None = None) -> torch.Tensor:
     """RBPN.forward with the MISR branch computed for all neighbours in one batch. `fp32_tail` runs the output

@@ -106,10 +106,9 @@ def _fast_generator(generator: torch.nn.Module, device: torch.device, precision:
     tensors and checkpoints keep their keys."""
     if device.type != "cpu" or precision != "bf16":
         return generator
-    from iseebetter_lib.models.fastpath import native_bf16, prepare_generator
+    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator
 
-    mode = "bf16-cl-subpixel" if native_bf16(device) else "bf16-cl"
-    return prepare_generator(generator, device, mode, copy_weights=False)
+    return prepare_generator(generator, device, bf16_mode(device, training=True), copy_weights=False)
 
 
 def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistInfo, precision: str, out_dir: Path,
