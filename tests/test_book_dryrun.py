@@ -12,8 +12,8 @@ from iseebetter_lib.book import ch07_table3
 from iseebetter_lib.book.spec import load_book
 from iseebetter_lib.config import preset
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.data.home import data_home
-from iseebetter_lib.data.published import resolve_weights, weights_path
+from iseebetter_lib.data.home import data_home, weight_path
+from iseebetter_lib.data.published import resolve_weights
 
 from test_book import GOOD, make_book
 
@@ -92,7 +92,7 @@ def test_book_full_profile_starts_from_rbpn_4x_and_its_dry_run_stays_apart():
 def test_published_weights_follow_the_data_home_and_name_fetch(tmp_path, monkeypatch):
     monkeypatch.setenv("ISEEBETTER_DATA", str(tmp_path))
     assert data_home() == tmp_path and data_home(tmp_path / "x") == tmp_path / "x"
-    assert weights_path("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
+    assert weight_path("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
     with pytest.raises(UserError, match="iseebetter fetch rbpn-4x"):
         resolve_weights("RBPN_4x.pth")
     from iseebetter_lib.models.weights import load_generator

@@ -10,7 +10,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from iseebetter_lib.data.published import FETCH_NAMES, ISEEBETTER_4X, RBPN_4X, weights_path
+from iseebetter_lib.data.home import weight_path
+from iseebetter_lib.data.published import FETCH_NAMES, ISEEBETTER_4X, RBPN_4X
 
 # Our label -> (published file, the paper's Table 3 column for the same method).
 PUBLISHED = {"published RBPN": (RBPN_4X, "RBPN/6-PF"), "published iSeeBetter": (ISEEBETTER_4X, "iSeeBetter")}
@@ -20,7 +21,7 @@ PROBE_SIDE = 32  # LR side of the timing probe
 
 def published_status() -> dict[str, Path | None]:
     """Label -> the published file in the data home, or None when it is missing."""
-    return {label: (p if (p := weights_path(name)).is_file() else None) for label, (name, _) in PUBLISHED.items()}
+    return {label: (p if (p := weight_path(name)).is_file() else None) for label, (name, _) in PUBLISHED.items()}
 
 
 def missing_line(status: Mapping[str, Path | None]) -> str | None:
@@ -28,7 +29,7 @@ def missing_line(status: Mapping[str, Path | None]) -> str | None:
     missing = [PUBLISHED[label][0] for label, path in status.items() if path is None]
     if not missing:
         return None
-    return (f"Published weights not found ({', '.join(str(weights_path(n)) for n in missing)}): download them with "
+    return (f"Published weights not found ({', '.join(str(weight_path(n)) for n in missing)}): download them with "
             f"`iseebetter fetch {' '.join(FETCH_NAMES[n] for n in missing)}`.")
 
 

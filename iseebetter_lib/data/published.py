@@ -6,18 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from iseebetter_lib.data.fetch.catalogue import CATALOGUE
 from iseebetter_lib.data.home import weight_path
 from iseebetter_lib.errors import UserError
 
 RBPN_4X = "RBPN_4x.pth"  # the RBPN authors' L1-trained generator: iSeeBetter's starting point
 ISEEBETTER_4X = "netG_epoch_4_1.pth"  # iSeeBetter's generator after 4 epochs of fine-tuning
-# File name -> catalogue name of `iseebetter fetch` (data/fetch/catalogue.py).
-FETCH_NAMES = {RBPN_4X: "rbpn-4x", ISEEBETTER_4X: "iseebetter"}
-
-
-def weights_path(name: str) -> Path:
-    """Where the published weights file `name` lives: `<data home>/weights/<name>` (may not exist yet)."""
-    return weight_path(name)
+# Published file name -> its name in `iseebetter fetch`'s catalogue.
+FETCH_NAMES = {entry.file: entry.name for entry in CATALOGUE.values() if entry.file}
 
 
 def fetch_hint(path: str | os.PathLike) -> str:
@@ -30,12 +26,8 @@ def resolve_weights(name_or_path: str | os.PathLike) -> Path:
     """A bare published file name (``RBPN_4x.pth``) resolves through the data home; a path stays as given.
     A missing file is a `UserError` naming `iseebetter fetch`."""
     text = str(name_or_path)
-    path = weights_path(text) if text in FETCH_NAMES else Path(text)
+    path = weight_path(text) if text in FETCH_NAMES else Path(text)
     if not path.is_file():
         raise UserError(f"{path}: published weights not found{fetch_hint(path) or ' (iseebetter fetch)'}")
     return path
 
-
-def published_available(*names: str) -> bool:
-    """True when every named published file is in the data home."""
-    return all(weights_path(n).is_file() for n in names)
