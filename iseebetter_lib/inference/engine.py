@@ -215,11 +215,14 @@ class Engine:
 def inference_config(base: InferenceConfig | None = None, *, flow_cfg: FlowConfig | None = None,
                      future: bool | None = None, boundary: str | None = None, precision: str | None = None,
                      tile: int | str | None = None, device: str | torch.device | None = None) -> InferenceConfig:
-    """`base` (default: today's settings on the CPU) with the given fields replaced; None keeps a field."""
-    cfg = base if base is not None else InferenceConfig(device="cpu")
-    changes = {"flow": flow_cfg, "future_frames": future, "boundary": boundary, "precision": precision,
-               "tile": None if tile is None else str(tile), "device": None if device is None else str(device)}
-    return dataclasses.replace(cfg, **{k: v for k, v in changes.items() if v is not None})
+    """`base` (default: today's settings on the CPU) with the given fields replaced; None keeps a field.
+    The library's silent form of `settings.resolve_inference_config` (no defaults, no notes)."""
+    from iseebetter_lib.inference.settings import resolve_inference_config
+
+    explicit = {"flow": flow_cfg, "future_frames": future, "boundary": boundary, "precision": precision,
+                "tile": tile, "device": None if device is None else str(device)}
+    return resolve_inference_config(base if base is not None else InferenceConfig(device="cpu"), explicit,
+                                    note=None)
 
 
 def super_resolve_clip(generator: torch.nn.Module, lr_frames: np.ndarray | Iterable[np.ndarray],
