@@ -2,7 +2,9 @@
 
 Flows are float32 (2, H, W) arrays (u, v in pixels) with im1(x, y) ~ im2(x + u, y + v), i.e. the convention of the
 classic `pyflow` that iSeeBetter feeds to RBPN. Backends: "pyflow" (our Cython coarse-to-fine solver, default) and
-"dis" (OpenCV's DIS optical flow, medium preset; only when cv2 is importable). Bad input raises `UserError`.
+"dis" (OpenCV's DIS optical flow, medium preset; only when cv2 is importable) and "zero" (every flow all zeros:
+the ablation "flow replaced by zeros", where RBPN's multi-image branch sees neighbours without motion information).
+Bad input raises `UserError`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ __all__ = ["compute_flow", "compute_window_flows", "warp", "flow_to_color", "ava
 
 
 def available_backends() -> list[str]:
-    """Backends usable here: "pyflow" when its extension is built, "dis" when OpenCV is importable."""
+    """Backends usable here: "pyflow" when its extension is built, "dis" when OpenCV is importable, always "zero"."""
     names = []
     if importlib.util.find_spec("pyflow") is not None:
         try:
@@ -29,6 +31,7 @@ def available_backends() -> list[str]:
             pass
     if importlib.util.find_spec("cv2") is not None:
         names.append("dis")
+    names.append("zero")
     return names
 
 
@@ -103,6 +106,8 @@ def compute_flow(im1: np.ndarray, im2: np.ndarray, cfg: FlowConfig | None = None
     a, b = _image(im1, "im1"), _image(im2, "im2")
     if a.shape[:2] != b.shape[:2]:
         raise UserError(f"im2: size {b.shape[:2]} differs from im1's {a.shape[:2]}")
+    if cfg.backend == "zero":
+        return np.zeros((2,) + a.shape[:2], np.float32)
     if cfg.backend == "dis":
         return _dis(a, b)
     import pyflow
@@ -123,8 +128,8 @@ def compute_window_flows(target: np.ndarray, neighbours: Sequence[np.ndarray], c
     for i, nb in enumerate(nbs):
         if nb.shape[:2] != t.shape[:2]:
             raise UserError(f"neighbours[{i}]: size {nb.shape[:2]} differs from the target's {t.shape[:2]}")
-    if not nbs:
-        return np.zeros((0, 2) + t.shape[:2], np.float32)
+    if not nbs or cfg.backend == "zero":
+        return np.zeros((len(nbs), 2) + t.shape[:2], np.float32)
     if cfg.backend == "dis":
         return np.stack([_dis(t, nb) for nb in nbs])
     import pyflow

@@ -59,7 +59,7 @@ class FlowConfig:
     n_inner: int = setting(1, integer(1, 1000))
     n_sor: int = setting(30, integer(1, 10000))
     col_type: int = setting(0, choice(0, 1))  # 0 RGB, 1 grey
-    backend: str = setting("pyflow", choice("pyflow", "dis"))  # ours, or OpenCV DIS when installed
+    backend: str = setting("pyflow", choice("pyflow", "dis", "zero"))  # ours, OpenCV DIS, or all-zero (ablation)
 
     def validate(self, prefix: str = "flow") -> None:
         check_fields(self, prefix)

@@ -2,10 +2,12 @@
 
 Entry = flow from LR frame `t` to LR frame `j` of one clip, on the *whole* LR frame: raw little-endian float16
 (2, h, w) followed by an 8-byte BLAKE2b checksum, in ``<cache_dir>/flows/<key[:2]>/<key>.f16`` (raw rather than
-``.npy``: reading skips NumPy's header parsing, which dominated the read time). The key hashes the clip id, a content signature of
-both frames (BLAKE2b of their pixels), the frame indices and every flow parameter, so another clip, edited frames or
-other flow settings can never read a stale entry. Writes are atomic (`iseebetter_lib.io.atomic_path`): an
-interrupted build resumes where it stopped; an unreadable or wrong-shaped entry is recomputed and replaced.
+``.npy``: reading skips NumPy's header parsing, which dominated the read time). The key hashes the clip id, a
+content signature of both frames (BLAKE2b of their pixels), the frame indices and every flow parameter, so another
+clip, edited frames or other flow settings (the backend included) can never read a stale entry. The "zero" backend
+(flow replaced by zeros) never touches the disk: its flows are made on the fly, neither written nor read. Writes are
+atomic (`iseebetter_lib.io.atomic_path`): an interrupted build resumes where it stopped; an unreadable or
+wrong-shaped entry is recomputed and replaced.
 
 float16 storage error: a flow value x is stored with relative error <= 2**-11 (about 0.05 %), i.e. at most
 0.002 px for |x| < 8 px and 0.004 px for |x| < 16 px (checked in tests/test_data_flow_cache.py). Measured on the
@@ -124,6 +126,8 @@ class FlowCache:
         h, w = frames[t].shape[:2]
         y, x, rh, rw = (0, 0, h, w) if region is None else region
         out = np.zeros((len(neighbours), 2, rh, rw), np.float32)
+        if self.cfg.backend == "zero":  # nothing to cache: every flow is zero
+            return out
         missing: list[int] = []
         digests = {} if digests is None else digests
         for k, j in enumerate(neighbours):
@@ -158,6 +162,8 @@ class FlowCache:
         Targets run in a thread pool (the flow solver releases the GIL); existing valid entries are skipped, so an
         interrupted build resumes. Entries checked or computed here also warm the RAM tier (up to `memory_mb`).
         """
+        if self.cfg.backend == "zero":
+            return 0
         jobs = []
         for clip_id, frames, windows in clips:
             digests: dict[int, str] = {}
