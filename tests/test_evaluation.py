@@ -14,7 +14,7 @@ import pytest
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.evaluation import (STANDARD_BICUBIC_VID4, bicubic_upscale, evaluate, evaluate_clips,
                                        paper_table3, per_frame, results_table, select_frames,
-                                       torch_bicubic_upscale)
+                                       to_json_dict, torch_bicubic_upscale)
 from iseebetter_lib.evaluation import command
 
 
@@ -336,3 +336,22 @@ def test_gain_rows_give_the_model_gain_over_both_bicubics():
     assert rows[2] == {"clip": "average", "ours": 26.0, "MATLAB bicubic": 25.25, "torch bicubic (base)": 25.5,
                        "gain over MATLAB bicubic": pytest.approx(0.75),
                        "learned gain over own base": pytest.approx(0.5)}
+
+
+def test_hf_ratio_recorded_for_the_model_and_the_baselines(tiny_checkpoint, tmp_path):
+    from synthetic import moving_clip, write_frames
+
+    _, generator, cfg = tiny_checkpoint
+    write_frames(tmp_path / "c", moving_clip(3, 64, seed=4))
+    write_frames(tmp_path / "d", moving_clip(3, 64, seed=5))
+    res = evaluate("folder", root=tmp_path, generator=generator, model_cfg=cfg, crop=4, progress=False)
+    runs = {"model": res, **res["baselines"]}
+    assert set(runs) == {"model", "bicubic", "torch_bicubic"}
+    for name, run in runs.items():
+        per_clip = [run["clips"][c]["hf_ratio"] for c in ("c", "d")]
+        assert run["average"]["hf_ratio"] == pytest.approx(np.mean(per_clip)), name
+        assert run["clips"]["c"]["hf_ratio"] == pytest.approx(np.mean(run["clips"]["c"]["per_frame"]["hf_ratio"]))
+        assert len(run["clips"]["c"]["per_frame"]["hf_ratio"]) == 3
+    assert 0.0 < res["baselines"]["bicubic"]["average"]["hf_ratio"] < 0.9  # bicubic is blurry
+    assert "hf_ratio" in res["protocol"]
+    assert json.loads(json.dumps(to_json_dict(res)))["baselines"]["bicubic"]["average"]["hf_ratio"] > 0

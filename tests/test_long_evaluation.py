@@ -103,3 +103,24 @@ def test_bf16_runs_on_cpu(setup):
     assert bf16["inference_config"]["precision"] == "bf16"
     assert np.isfinite(bf16["average"]["psnr_y"])
     assert abs(bf16["average"]["psnr_y"] - fp32["average"]["psnr_y"]) < 0.5
+
+
+def test_a_log_written_before_hf_ratio_resumes_with_it_missing(setup, tmp_path, monkeypatch):
+    full = _run(setup, tmp_path / "full.jsonl")
+    log = tmp_path / "old.jsonl"
+    lines = (tmp_path / "full.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines[1:]]
+    old = [r for r in rows if not (r["run_name"] == "model" and r["clip"] == "b" and r["frame"] >= 2)]
+    for r in old:
+        r.pop("hf_ratio")
+    log.write_text("\n".join([lines[0]] + [json.dumps(r) for r in old]) + "\n")
+    calls = []
+    frame = Engine.frame
+    monkeypatch.setattr(Engine, "frame", lambda self, *a: calls.append(1) or frame(self, *a))
+    resumed = _run(setup, log, resume=True)
+    assert len(calls) == 2  # only the frames missing from the log, not the ones lacking hf_ratio
+    assert resumed["clips"]["b"]["per_frame"]["psnr_y"] == full["clips"]["b"]["per_frame"]["psnr_y"]
+    assert resumed["clips"]["b"]["per_frame"]["hf_ratio"][2:] == full["clips"]["b"]["per_frame"]["hf_ratio"][2:]
+    assert resumed["clips"]["b"]["hf_ratio"] is None and resumed["average"]["hf_ratio"] is None  # not a partial mean
+    assert resumed["average"]["psnr_y"] == full["average"]["psnr_y"]
+    assert full["average"]["hf_ratio"] > 0

@@ -156,3 +156,24 @@ def test_tof_of_a_frozen_output_is_the_true_motion(backend):
 def test_tof_backend_validation():
     with pytest.raises(UserError):
         temporal.resolve_backend("raft")
+
+
+def test_hf_energy_ratio_one_for_itself_below_one_blurred_above_one_noisy():
+    from scipy.ndimage import gaussian_filter
+
+    from iseebetter_lib.evaluation.metrics import hf_energy_ratio
+
+    y = rgb_to_y(np.kron(_img(12, 16, seed=3), np.ones((4, 4, 1))).astype(np.uint8))  # 48 x 64, edges and flats
+    assert hf_energy_ratio(y, y) == pytest.approx(1.0)
+    blurred = hf_energy_ratio(gaussian_filter(y, 1.0), y)
+    noisy = hf_energy_ratio(y + np.random.default_rng(0).normal(0, 10, y.shape), y)
+    assert 0.0 < blurred < 0.8 and noisy > 1.1
+    assert hf_energy_ratio(np.full((8, 8), 50.0), np.full((8, 8), 90.0)) == 1.0  # flat vs flat: same (no) detail
+    assert hf_energy_ratio(y[:8, :8], np.full((8, 8), 90.0)) == math.inf
+    with pytest.raises(UserError, match="hf_energy_ratio"):
+        hf_energy_ratio(y, y[:10])
+    with pytest.raises(UserError, match="single-channel"):
+        hf_energy_ratio(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
+    sr, hr = _img(32, 40, seed=1), _img(32, 40, seed=2)
+    got = frame_metrics(sr, hr, crop=4)["hf_ratio"]  # on the same cropped Y as the Y metrics
+    assert got == pytest.approx(hf_energy_ratio(crop_border(rgb_to_y(sr), 4), crop_border(rgb_to_y(hr), 4)))

@@ -21,6 +21,7 @@ from iseebetter_lib.evaluation.evaluate import (
 from iseebetter_lib.evaluation.metrics import (
     crop_border,
     frame_metrics,
+    hf_energy_ratio,
     orig_crop,
     psnr,
     psnr_rgb_orig,
@@ -49,8 +50,8 @@ from iseebetter_lib.evaluation.upscalers import (
 
 __all__ = [
     "PUBLISHED_VID4_Y", "STANDARD_BICUBIC_VID4", "VIMEO_FAST", "bicubic_upscale", "comparison_rows", "crop_border",
-    "csv_text", "default_vid4_root", "evaluate", "evaluate_clips", "frame_metrics", "load_clips", "model_upscaler",
-    "named_upscaler", "orig_crop", "paper_table3", "per_frame", "psnr", "psnr_rgb_orig", "psnr_y", "results_table",
-    "rgb_to_y", "select_frames", "ssim", "ssim_y", "super_resolve_eval_clips", "to_json_dict", "tof", "tof_pair",
-    "torch_bicubic_upscale",
+    "csv_text", "default_vid4_root", "evaluate", "evaluate_clips", "frame_metrics", "hf_energy_ratio", "load_clips",
+    "model_upscaler", "named_upscaler", "orig_crop", "paper_table3", "per_frame", "psnr", "psnr_rgb_orig", "psnr_y",
+    "results_table", "rgb_to_y", "select_frames", "ssim", "ssim_y", "super_resolve_eval_clips", "to_json_dict", "tof",
+    "tof_pair", "torch_bicubic_upscale",
 ]

@@ -1,10 +1,12 @@
 """Score an upscaler on evaluation clips in both protocols: the standard one and the original iSeeBetter script's.
 
 Standard: BT.601 Y (MATLAB rgb2ycbcr), PSNR and MATLAB-style SSIM on Y, border crop `crop` (0 by default, as the
-BasicVSR/VRT Vid4 tables). Original script: RGB PSNR with the crop ``[1+s : H-s, 1+s : W-s]``. Per clip the mean over
-its scored frames, then the mean over clips. LR frames come from the (mod-`scale` cropped) GT by the chosen
-degradation (BI: MATLAB bicubic; BD: Gaussian blur sigma 1.6 + subsampling). Vimeo-90K: each septuplet is a clip scored
-on its centre frame only (the model sees its 6 neighbours).
+BasicVSR/VRT Vid4 tables). Beside them ``hf_ratio`` (`metrics.hf_energy_ratio`, same Y and crop): the output's
+fine-detail energy over the ground truth's, a perceptual proxy needing no downloaded weights (1.0 = as detailed as
+the ground truth; blurry < 1, noisy/over-sharpened > 1). Original script: RGB PSNR with the crop
+``[1+s : H-s, 1+s : W-s]``. Per clip the mean over its scored frames, then the mean over clips. LR frames come from
+the (mod-`scale` cropped) GT by the chosen degradation (BI: MATLAB bicubic; BD: Gaussian blur sigma 1.6 +
+subsampling). Vimeo-90K: each septuplet is a clip scored on its centre frame only (the model sees its 6 neighbours).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from iseebetter_lib.evaluation.results_log import FrameLog, TimeEstimate
 from iseebetter_lib.evaluation.upscalers import Upscaler, model_run, named_upscaler
 
 DATASETS = ("vid4", "vimeo90k", "folder")
-METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig")
+METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig", "hf_ratio")
+LATER_METRICS = ("hf_ratio",)  # absent from per-frame logs written before it existed: None there, never rescored
 
 
 def default_vid4_root() -> Path:
@@ -62,6 +65,11 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
 
+def _mean_or_none(values: Sequence[float | None]) -> float | None:
+    """The mean, or None when any value is missing (a partial mean would pass for a full one)."""
+    return None if any(v is None for v in values) else _mean(values)
+
+
 def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, crop: int = 0, frame_step: int = 1,
                    center_only: bool = False, tof: bool = False, tof_backend: str = "auto",
                    rounded_y: bool = False, progress: bool = True, keep_frames: bool = False,
@@ -70,8 +78,9 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
                    ) -> dict[str, Any]:
     """Score `upscaler` (and `extra_upscalers`, e.g. bicubic baselines, on the same frames) on `clips`.
 
-    Returns ``{"method", "clips": {name: {"psnr_y", "ssim_y", "psnr_rgb_orig", ["tof"], "frames", "frame_indices",
-    "per_frame": {metric: [...]}}}, "average": {...}, "baselines": {name: {"clips", "average"}}, "seconds"}`` and,
+    Returns ``{"method", "clips": {name: {"psnr_y", "ssim_y", "psnr_rgb_orig", "hf_ratio", ["tof"], "frames",
+    "frame_indices", "per_frame": {metric: [...]}}}, "average": {...}, "baselines": {name: {"clips", "average"}},
+    "seconds"}`` and,
     with `keep_frames`, ``"_frames": {name: (n, H, W, 3) uint8}`` (not JSON; `to_json_dict` drops it).
     `n_frames` (scored frames in all, when known) gives the progress bar its ETA and the first-frame time
     estimate; `log` records each scored frame and supplies the frames a resumed run already scored (not rescored).
@@ -124,8 +133,8 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, scale: int = 4, cro
             if name == method:
                 bar.update(len(indices) - len(todo))
             timing[name] += time.perf_counter() - t0
-            rows = {m: [done[t][m] for t in indices] for m in METRICS}
-            entry: dict[str, Any] = {m: _mean(rows[m]) for m in METRICS}
+            rows = {m: [done[t].get(m) if m in LATER_METRICS else done[t][m] for t in indices] for m in METRICS}
+            entry: dict[str, Any] = {m: _mean_or_none(rows[m]) for m in METRICS}
             if acc is not None:
                 entry["tof"] = acc.value
             entry.update(frames=len(indices), frame_indices=indices, per_frame=rows)
@@ -148,11 +157,18 @@ def summarise(clips: dict[str, dict[str, Any]], tof: bool = False) -> dict[str, 
     keys = list(METRICS) + (["tof"] if tof else [])
     average: dict[str, Any] = {}
     for key in keys:
+        if key in LATER_METRICS:  # None when a clip lacks it (resumed from an older per-frame log)
+            average[key] = _mean_or_none([c.get(key) for c in clips.values()])
+            continue
         values = [c[key] for c in clips.values() if c.get(key) is not None]
         average[key] = _mean(values) if values else None
     average["clips"] = len(clips)
     average["frames"] = int(sum(c["frames"] for c in clips.values()))
     return {"clips": clips, "average": average}
+
+
+HF_RATIO_PROTOCOL = ("mean square of (Y - Gaussian blur sigma 1.5) of the output over the ground truth's, same crop; "
+                     "1 = as much fine detail, < 1 blurrier, > 1 noisier")
 
 
 def protocol(dataset: str, degradation: str, scale: int, crop: int, frame_step: int, max_frames: int | None,
@@ -243,7 +259,7 @@ def evaluate(dataset: str = "vid4", root: str | Path | None = None, method: str 
             log.close()
     result["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     result.update(info)
-    result["protocol"] = proto
+    result["protocol"] = {**proto, "hf_ratio": HF_RATIO_PROTOCOL}  # not in the log header: older logs resume
     result["root"] = str(clips.root.resolve())
     if dataset == "vid4" and degradation == "BI" and scale == 4:
         result["paper_table3"] = paper_table3()

@@ -10,6 +10,10 @@
 * `psnr_rgb_orig`: the original iSeeBetter script's ``PSNR(pred, gt, shave_border=scale)``: RGB, all channels in one
   MSE, rows ``[1+s : H-s]`` and columns ``[1+s : W-s]`` (Python 0-based slices, so 1+s rows/columns are dropped at the
   top/left and s at the bottom/right), 100 for identical images.
+* `hf_energy_ratio`: a perceptual proxy needing no downloaded weights: the fine-detail energy of the output relative
+  to the ground truth's (high-pass = Y minus its Gaussian blur, sigma 1.5). 1.0 = as much fine detail as the ground
+  truth; blurry outputs (bicubic) score < 1, noisy or over-sharpened ones > 1. It says nothing about where the detail
+  is (a fidelity metric does): read it beside PSNR/SSIM.
 """
 
 from __future__ import annotations
@@ -112,6 +116,32 @@ def psnr_rgb_orig(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     return 20.0 * math.log10(255.0 / rmse)
 
 
+HF_SIGMA = 1.5
+
+
+def high_pass(y: np.ndarray, sigma: float = HF_SIGMA) -> np.ndarray:
+    """`y` minus its Gaussian blur (scipy.ndimage, mirrored borders): the image's fine detail."""
+    from scipy.ndimage import gaussian_filter
+
+    a = _as_float(y)
+    return a - gaussian_filter(a, sigma, mode="reflect")
+
+
+def hf_energy_ratio(sr_y: np.ndarray, hr_y: np.ndarray) -> float:
+    """Mean square of the high-pass of `sr_y` over that of `hr_y` (single-channel, 0..255 scale, already cropped).
+
+    1.0: the ground truth's amount of fine detail; < 1 blurrier, > 1 noisier/over-sharpened. A flat ground truth
+    gives 1.0 for a flat output and ``inf`` otherwise."""
+    x, y = _as_float(sr_y), _as_float(hr_y)
+    _check_pair(x, y, "hf_energy_ratio")
+    if x.ndim != 2:
+        raise UserError(f"hf_energy_ratio: expected a single-channel H x W image, got shape {x.shape}")
+    num, den = float(np.mean(high_pass(x) ** 2)), float(np.mean(high_pass(y) ** 2))
+    if den == 0.0:
+        return 1.0 if num == 0.0 else math.inf
+    return num / den
+
+
 def frame_metrics(sr: np.ndarray, hr: np.ndarray, crop: int = 0, scale: int = 4,
                   rounded_y: bool = False) -> dict[str, float]:
     """All per-frame metrics of both protocols for one uint8 RGB frame pair (Y computed once)."""
@@ -121,4 +151,5 @@ def frame_metrics(sr: np.ndarray, hr: np.ndarray, crop: int = 0, scale: int = 4,
         "psnr_y": psnr(ys, yh),
         "ssim_y": ssim(ys, yh),
         "psnr_rgb_orig": psnr_rgb_orig(sr, hr, scale),
+        "hf_ratio": hf_energy_ratio(ys, yh),
     }
