@@ -29,7 +29,8 @@ CASES = [
          ("trunc.mp4", "truncated at frame", "--allow-truncated")),
     Case("upscale-existing-output", ("upscale", "WS/clip.mp4", "-o", "WS/out.mp4", "--method", "bicubic"),
          ("out.mp4", "already exists")),
-    Case("upscale-model-without-weights", ("upscale", "WS/clip.mp4", "-o", "WS/new.mp4"), ("--weights",)),
+    Case("upscale-model-without-weights", ("upscale", "WS/clip.mp4", "-o", "WS/new.mp4"),
+         ("no --weights given", "no_shipped_model.pt")),
     Case("upscale-garbage-weights", ("upscale", "WS/clip.mp4", "-o", "WS/new.mp4", "--weights", "WS/garbage.pt"),
          ("garbage.pt", "refused"), absent=("weights_only",)),
     Case("upscale-text-weights", ("upscale", "WS/clip.mp4", "-o", "WS/new.mp4", "--weights", "WS/text.pt"),
@@ -57,6 +58,8 @@ CASES = [
          ("empty",)),
     Case("evaluate-garbage-weights", EV[:5] + ("--weights", "WS/garbage.pt", "--quiet"), ("garbage.pt",),
          absent=("weights_only",)),
+    Case("evaluate-neither-method-nor-weights", EV[:5] + ("--quiet",),
+         ("no --weights given", "no shipped model", "no_shipped_model.pt")),
     Case("evaluate-negative-crop", EV + ("--crop", "-1"), ("--crop",)),
     Case("evaluate-zero-max-frames", EV + ("--max-frames", "0"), ("--max-frames",)),
     Case("evaluate-zero-frame-step", EV + ("--frame-step", "0"), ("--frame-step",)),
@@ -120,6 +123,7 @@ def test_the_table_is_wide():
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_bad_input_fails_cleanly(case, workspace, capsys, monkeypatch):
     monkeypatch.chdir(workspace)
+    monkeypatch.setenv("ISEEBETTER_SHIPPED_WEIGHTS", str(workspace / "no_shipped_model.pt"))  # as without one
     before = fingerprint(workspace)
     try:
         try:

@@ -279,14 +279,15 @@ def test_cli_frames_to_pngs_and_bicubic(tmp_path, sample_videos, tiny_ckpt):
 
 
 @pytest.mark.parametrize("extra, message", [
-    ((), "--weights: a generator checkpoint is required"),
+    ((), "no --weights given and no shipped model"),
     (("--method", "bicubic", "--precision", "fp64"), "--precision: unknown"),
     (("--method", "bicubic", "--device", "gpu"), "--device: unknown"),
     (("--method", "nearest"), "--method: unknown"),
     (("--method", "bicubic", "--tile", "x"), "--tile"),
     (("--method", "bicubic", "--max-frames", "two"), "--max-frames"),
 ])
-def test_cli_errors_write_nothing(tmp_path, sample_videos, extra, message, capsys):
+def test_cli_errors_write_nothing(tmp_path, sample_videos, extra, message, capsys, monkeypatch):
+    monkeypatch.setenv("ISEEBETTER_SHIPPED_WEIGHTS", str(tmp_path / "none" / "laptop.pt"))  # as without one
     assert _cli(sample_videos["carphone_pristine"], "-o", tmp_path / "o.mp4", *extra) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1

@@ -12,13 +12,16 @@ from iseebetter_lib.errors import UserError
 EPILOG = """\
 examples:
   iseebetter evaluate --dataset vid4 --method bicubic          # the literature's row: 23.78 / 0.6347
+  iseebetter evaluate --dataset vid4 --frame-step 4            # the model shipped in weights/laptop.pt
   iseebetter evaluate --dataset vid4 --weights runs/compact/checkpoints/last.pt --frame-step 4 --json vid4.json
   iseebetter evaluate --dataset vid4 --weights RBPN_4x.pth --json rbpn.json --resume   # continue after Ctrl-C
   iseebetter evaluate --dataset vimeo90k --root vimeo_septuplet --list vimeo_septuplet/sep_testlist.txt \\
       --weights generator.pt
 
-Per clip: mean over its frames; average: mean over clips. --dataset vid4 without --root reads
-Vid4 from the data home ($ISEEBETTER_DATA, else ~/.cache/iseebetter); `iseebetter fetch vid4` installs it there."""
+Without --method or --weights, the model shipped in the repository is scored (weights/laptop.pt, trained on a
+laptop CPU; model card weights/laptop.md). Per clip: mean over its frames; average: mean over clips. --dataset vid4
+without --root reads Vid4 from the data home ($ISEEBETTER_DATA, else ~/.cache/iseebetter); `iseebetter fetch vid4`
+installs it there."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,10 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--root", help="dataset folder (vid4 default: vid4/ in the data home)")
     p.add_argument("--list", dest="list_file", metavar="FILE",
                    help="vimeo90k: septuplets (xxxxx/yyyy) to score; vid4/folder: clip names, one a line")
-    what = p.add_mutually_exclusive_group(required=True)
+    what = p.add_mutually_exclusive_group()
     what.add_argument("--method", choices=("bicubic", "torch_bicubic"),
                       help="a non-learned upscaler (bicubic: MATLAB imresize)")
-    what.add_argument("--weights", metavar="CKPT", help="generator checkpoint (ours or an original state dict)")
+    what.add_argument("--weights", metavar="CKPT",
+                      help="generator checkpoint (ours or an original state dict); without --method or --weights: "
+                           "the model shipped in the repository, weights/laptop.pt")
     p.add_argument("--degradation", choices=("BI", "BD"), default="BI", help="how LR frames are made (default: BI)")
     p.add_argument("--scale", type=int, default=4, help="scale for --method (models use their own; default: 4)")
     p.add_argument("--crop", type=int, default=0, metavar="N", help="border crop of the Y metrics (default: 0)")
@@ -86,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
     from iseebetter_lib.evaluation.tables import csv_text, results_table
     from iseebetter_lib.io import atomic_write_text
+    from iseebetter_lib.models.shipped import default_weights, shipped_note
 
     for flag, out in (("--json", args.json), ("--csv", args.csv)):
         if out is not None and Path(out).exists() and not args.overwrite:
@@ -108,6 +114,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--list {args.list_file}: file not found")
     if args.weights is not None and not Path(args.weights).is_file():
         raise UserError(f"--weights {args.weights}: checkpoint not found")
+    if args.weights is None and args.method is None:
+        args.weights = str(default_weights())
+        print(shipped_note(Path(args.weights)), file=sys.stderr)
     if args.tof and args.frame_step != 1:
         raise UserError("--tof: needs consecutive frames (--frame-step 1)")
     if args.results_dir is not None and Path(args.results_dir).exists() and not Path(args.results_dir).is_dir():

@@ -16,6 +16,7 @@ examples:
   iseebetter upscale clip.mp4 -o clip_x4.mp4 --weights runs/compact/checkpoints/last.pt
   iseebetter upscale frames/ -o out_frames/ --weights generator.pt --tile auto --memory-budget 2000
   iseebetter upscale clip.mp4 -o clip_bicubic.mkv --method bicubic
+  iseebetter upscale clip.mp4 -o clip_x4.mp4        # the model shipped in weights/laptop.pt (model card beside it)
 
 OUTPUT ending in .mp4/.mkv/.mov (H.264) or .avi (MPEG-4) is a video with the input's frame rate; a name without
 extension (or ending in /) is a folder of frame_000001.png ... Nothing is written until the last frame is done."""
@@ -34,11 +35,16 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; prints a one-line summary on stdout."""
     from iseebetter_lib.device import resolve_device
     from iseebetter_lib.inference.upscaling import tune_cpu_allocator, upscale
+    from iseebetter_lib.models.shipped import default_weights, shipped_note
 
+    weights = args.weights
+    if weights is None and args.method == "model":
+        weights = default_weights()
+        print(shipped_note(weights), file=sys.stderr)
     if resolve_device(args.device or "auto").type == "cpu":
         tune_cpu_allocator()
     report = upscale(
-        args.input, args.output, weights=args.weights, method=args.method, device=args.device,
+        args.input, args.output, weights=weights, method=args.method, device=args.device,
         precision=args.precision, tile=args.tile, boundary=args.boundary,
         memory_budget_mb=_number("--memory-budget", args.memory_budget, float),
         max_frames=_number("--max-frames", args.max_frames, int), overwrite=args.overwrite,
@@ -60,9 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", help="video file (mp4, mkv, avi, mov, ...) or folder of frames (natural order)")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4/.mkv/.mov/.avi) or folder of PNGs")
-    p.add_argument("--weights", metavar="CKPT", help="generator checkpoint (ours or the original RBPN/iSeeBetter)")
+    p.add_argument("--weights", metavar="CKPT",
+                   help="generator checkpoint (ours or the original RBPN/iSeeBetter); default: the model shipped in "
+                        "the repository, weights/laptop.pt")
     p.add_argument("--method", default="model", metavar="model|bicubic",
-                   help="model (needs --weights) or bicubic (MATLAB-exact baseline); default model")
+                   help="model (--weights, else the shipped model) or bicubic (MATLAB-exact baseline); default model")
     p.add_argument("--device", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
     p.add_argument("--precision", metavar="fp32|bf16|fp16",
                    help="fp32 (default); bf16 (CUDA or CPU autocast); fp16 (CUDA only)")
