@@ -73,6 +73,12 @@ def _intro(spec: BookSpec, profile: str, runs: list[ChapterRun], timings: dict[s
         lines.append(f"| {{doc}}`/notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
     total = sum(timings.get(r.output_name, 0.0) for r in runs)
     lines += ["", f"Total execution time: {total:.0f} s.", ""]
+    ref = timings.get("_machine_reference_ms")
+    if isinstance(ref, dict) and ref.get("before"):
+        lines += [f"Machine-speed reference measured in the same run: our optical flow on the bikes sample pair "
+                  f"(640 x 272) took {ref['before']:.0f} ms before and {ref.get('after', 0):.0f} ms after, so the "
+                  f"book took {1e3 * total / max(ref['before'], ref.get('after', 0)):.0f} times that: compare this "
+                  "ratio, not the seconds, across days on a shared machine.", ""]
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """One way to save a figure: deterministic PNG bytes, written atomically, shown inline.
 
-Full-profile figures are committed (`figures/<chapter>/<name>.png`); smoke figures stay in the build tree
-(`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed -> identical bytes (Agg, fixed dpi,
+Full- and laptop-profile figures are committed (`figures/<chapter>/<name>.png`, `figures/laptop/<chapter>/...`);
+smoke figures stay in the build tree (`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed -> identical bytes (Agg, fixed dpi,
 no Software/date metadata, fixed SVG hash salt).
 """
 
@@ -40,9 +40,9 @@ def figure_path(chapter: str, name: str, profile: str, root: str | Path | None =
     for label, value in (("chapter", chapter), ("name", name), ("profile", profile)):
         if not _SAFE.match(value):
             raise UserError(f"save_figure: {label} {value!r} must be letters, digits, '_', '.' or '-'")
-    root = Path(root) if root is not None else book_root()
-    base = root / "figures" if profile == "full" else root / "_build" / profile / "figures"
-    return base / chapter / f"{name}.png"
+    from iseebetter_lib.book.results import results_home
+
+    return results_home(profile, Path(root) if root is not None else book_root()) / chapter / f"{name}.png"
 
 
 def figure_bytes(fig: Any, dpi: int = DPI) -> bytes:

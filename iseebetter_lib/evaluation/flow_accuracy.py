@@ -41,3 +41,14 @@ def flow_time_ms(im1: np.ndarray, im2: np.ndarray, backend: str, repeats: int = 
         compute_flow(im1, im2, FlowConfig(backend=backend))
         best = min(best, time.perf_counter() - t0)
     return best * 1e3
+
+
+def machine_reference_ms(repeats: int = 3) -> float:
+    """A machine-speed reference: best-of-`repeats` ms of our flow between the first two frames of the bikes sample
+    video (640 x 272), a fixed CPU workload. Long runs state their wall time beside it, so that a slow day on a
+    shared machine does not read as a regression."""
+    from iseebetter_lib.data.home import sample_video_dir
+    from iseebetter_lib.data.video import read_video
+
+    frames = read_video(sample_video_dir() / "bikes.mp4", max_frames=2)
+    return flow_time_ms(frames[0], frames[1], "pyflow", repeats)
