@@ -209,9 +209,11 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
     def inference_config(self) -> InferenceConfig:
-        """How the generator this run trains is meant to be applied (its data's flow and window rule)."""
+        """How the generator this run trains is meant to be applied: its data's flow and window rule, and bf16 when
+        it trained in bf16 (the CPU fast path; fp16 training stays fp32 here, as fp16 runs only on CUDA)."""
         return InferenceConfig(flow=copy.deepcopy(self.data.flow), future_frames=self.data.future_frames,
-                               boundary=self.data.boundary)
+                               boundary=self.data.boundary,
+                               precision="bf16" if self.train.precision == "bf16" else "fp32")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.config.presets import PRESETS
 
 DESCRIPTION = """\
 Train the RBPN generator: pixel-loss pre-training, then adversarial fine-tuning with the four-fold loss
@@ -47,8 +48,8 @@ def register(subparsers: Any) -> None:
                               description=DESCRIPTION, epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("configuration")
-    g.add_argument("--preset", default="compact", choices=("tiny", "compact", "reduced", "full"),
-                   help="starting configuration (default: compact; full = the paper's)")
+    g.add_argument("--preset", default="compact", choices=tuple(PRESETS),
+                   help="starting configuration (default: compact; laptop = the shipped model's; full = the paper's)")
     g.add_argument("--config", metavar="FILE", help="YAML or JSON file with (nested or dotted) configuration keys")
     g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one configuration key, e.g. train.lr=2e-4 or model.nFrames=5 (repeatable)")
