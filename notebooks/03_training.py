@@ -15,7 +15,9 @@
 #
 # iSeeBetter trains in two stages: the generator alone on the pixel loss (pre-training), then generator and
 # discriminator alternately with the four-fold loss. **smoke** trains the `compact` preset (a small RBPN with a
-# bicubic residual path, 3 frames) for a few minutes on the CPU, on clips cut from the sample videos; **full**
+# bicubic residual path, 3 frames) for a few minutes on the CPU, on clips cut from the sample videos; **laptop**
+# trains the same network ten times longer in bf16 (the `laptop` preset, about 20 minutes on 2 cores), the model
+# chapter 05 ships as `weights/laptop.pt`; **full**
 # does what the paper did: it fine-tunes the RBPN authors' published `RBPN_4x.pth` (no pixel pre-training; the
 # discriminator starts from scratch) with the four-fold loss for 4 epochs of Vimeo-90K on a GPU (`iseebetter fetch
 # RBPN_4x` downloads the weights). The checkpoint goes to `run_dir`, where chapters 05 and 06 read it
@@ -39,6 +41,7 @@ from iseebetter_lib.book.ch00_overview import vgg_status
 from iseebetter_lib.book.ch03_training import describe, experiment_config, run_training
 from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.results import save_results
 
 torch.manual_seed(seed)
 CHAPTER = "03_training"
@@ -62,3 +65,5 @@ save_figure(plots.loss_curves(summary["history"], title=f"{preset_name}: trainin
 last = summary["history"][-1]
 show_md(md_table([{"last logged step": k, "value": v} for k, v in last.items()
                   if isinstance(v, (int, float)) and k != "time"], floatfmt=".4g"))
+save_results(CHAPTER, profile, {"steps": summary["steps"], "seconds": summary["seconds"], "last_logged": last,
+                                "config": summary["config"]});

@@ -29,6 +29,8 @@ cache_dir = "../_build/smoke/cache"  # without Vid4: the embedded sample videos'
 frame_step = 4
 profile_frames = 8  # consecutive frames for the temporal profile
 published = False  # also score the published RBPN and iSeeBetter generators when their weights are present
+compare_shipped = True  # also score the shipped model (weights/laptop.pt) on the same frames, when present
+ship_to = None  # laptop profile: ship this chapter's model to this folder as laptop.pt with its model card
 
 # %%
 from pathlib import Path
@@ -40,6 +42,7 @@ from iseebetter_lib.book.ch03_training import load_trained
 from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.results import save_results
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 from iseebetter_lib.evaluation.tables import gain_rows, results_table
 
@@ -67,6 +70,31 @@ show_md(results_table(result))
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
 show_md(ch05_vid4.verdict(rows))
+save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset,
+                                "frame_step": frame_step,
+                                "clips": ch05_vid4.clip_averages(result)});
+
+# %% [markdown]
+# ## Beside the shipped model
+#
+# The repository ships a model trained by this book's `laptop` profile (`weights/laptop.pt`, with its model card
+# `weights/laptop.md`); `iseebetter upscale` and `iseebetter evaluate` use it when no `--weights` is given. Here it
+# is scored on the same frames as the model trained above.
+
+# %%
+from iseebetter_lib.models.shipped import shipped_weights
+from iseebetter_lib.models.weights import load_generator_file
+
+shipped = shipped_weights() if compare_shipped and not ship_to else None
+if shipped is None:
+    print("no shipped model to compare with" if not ship_to else "this run produces the shipped model")
+else:
+    s_net, s_cfg, s_inf = load_generator_file(shipped, device=device)
+    s_result = ch05_vid4.evaluate_model(s_net, s_cfg, test_set.root, frame_step, s_inf, dataset=test_set.dataset,
+                                        device=device)
+    show_md(md_table([{"model": "trained in chapter 03", **ch05_vid4.score_row(test_set.dataset, result)},
+                      {"model": f"shipped ({shipped.name})", **ch05_vid4.score_row(test_set.dataset, s_result)}],
+                     floatfmt=".3f"))
 
 # %% [markdown]
 # ## Visual comparison
@@ -75,6 +103,10 @@ show_md(ch05_vid4.verdict(rows))
 
 # %%
 sets = ch05_vid4.visual_sets(result, test_set.root, test_set.dataset)
+if shipped is not None:
+    for clip, images in ch05_vid4.visual_sets(s_result, test_set.root, test_set.dataset).items():
+        sets[clip] = {"bicubic": images["bicubic"], "ours": sets[clip]["ours"], "shipped": images["ours"],
+                      "ground truth": images["ground truth"]}
 for clip, images in sets.items():
     save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
                                  context="ground truth"), CHAPTER, f"zoom_{clip}", profile)
@@ -115,6 +147,25 @@ if published and test_set.is_vid4:
             images = {"bicubic": sets[clip]["bicubic"], **images}
             save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape),
                                          context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)
+
+# %% [markdown]
+# ## Shipping the model
+#
+# The `laptop` profile ships the model it trained: `ship_to/laptop.pt` with a model card (configuration, data,
+# steps, wall time, Vid4 and held-out scores, the command that reproduces it).
+
+# %%
+if ship_to:
+    from iseebetter_lib.book.results import run_context
+    from iseebetter_lib.models.shipped import ship_generator
+
+    heldout = ch05_vid4.heldout_result(generator, model_cfg, cache_dir, inference_cfg, device=device)
+    scores = [ch05_vid4.score_row("Vid4" if test_set.is_vid4 else "held-out clips", result),
+              ch05_vid4.score_row("sample-video held-out clips", heldout)]
+    card = ch05_vid4.model_card(run_dir, scores, run_context().get("command") or f"iseebetter book run --profile {profile}")
+    weights_file, card_file = ship_generator(Path(run_dir) / "generator.pt", ship_to, card, overwrite=True)
+    show_md(md_table(scores, floatfmt=".3f"))
+    print(f"shipped {weights_file} ({weights_file.stat().st_size / 1e6:.1f} MB) and {card_file}")
 
 # %%
 if interactive:

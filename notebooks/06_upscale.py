@@ -73,6 +73,24 @@ bad = subprocess.run([sys.executable, "-m", "iseebetter_lib", "upscale", "no_suc
 print("exit status", bad.returncode, "|", bad.stderr.strip())
 
 # %% [markdown]
+# Without `--weights`, `iseebetter upscale` uses the model this repository ships (`weights/laptop.pt`, trained by
+# the book's `laptop` profile; its model card is `weights/laptop.md`) and says so:
+
+# %%
+from iseebetter_lib.models.shipped import shipped_weights
+
+shipped = shipped_weights()
+if shipped is None:
+    print("no shipped model in this checkout (weights/laptop.pt)")
+else:
+    cmd = [sys.executable, "-m", "iseebetter_lib", "upscale", str(work / "input.mp4"), "-o",
+           str(work / "input_x4_shipped.mp4"), "--overwrite", "--device", "cpu"]
+    print("$ iseebetter", " ".join(cmd[3:]))
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    print(proc.stderr.strip().splitlines()[0] if proc.stderr.strip() else "", proc.stdout[-500:])
+    assert proc.returncode == 0, "iseebetter upscale with the shipped model failed"
+
+# %% [markdown]
 # ## The Python API
 #
 # `super_resolve_clip(generator, lr_frames, model_cfg)` yields HR frames one at a time (flow, sliding window of
@@ -85,8 +103,15 @@ ours = np.stack(list(super_resolve_clip(generator, frames, model_cfg, device="cp
 bicubic = np.stack(list(bicubic_clip(frames, model_cfg.scale_factor, progress=False)))
 print("LR", frames.shape, "-> HR", ours.shape)
 t = len(frames) // 2
-save_figure(plots.image_grid([np.kron(frames[t], np.ones((4, 4, 1), np.uint8)), bicubic[t], ours[t]],
-                             ["input (nearest x4)", "bicubic x4", "ours x4"]), CHAPTER, "upscale_demo", profile);
+panels = {"input (nearest x4)": np.kron(frames[t], np.ones((4, 4, 1), np.uint8)), "bicubic x4": bicubic[t],
+          "ours x4": ours[t]}
+if shipped is not None and Path(shipped).read_bytes() != (Path(run_dir) / "generator.pt").read_bytes():
+    from iseebetter_lib.models.weights import load_generator_file
+
+    s_net, s_cfg, s_inf = load_generator_file(shipped)
+    panels["shipped model x4"] = np.stack(list(super_resolve_clip(s_net, frames, s_cfg, device="cpu", progress=False,
+                                                                  inference_cfg=s_inf)))[t]
+save_figure(plots.image_grid(list(panels.values()), list(panels)), CHAPTER, "upscale_demo", profile);
 
 # %%
 if interactive:

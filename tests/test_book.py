@@ -349,7 +349,8 @@ def test_ablation_comparison_splits_into_readable_tables():
     assert all(len(t[0]) <= 7 and len(t) == 2 for t in tables.values())
     covered = {key for columns in TABLES.values() for _, key in columns}
     assert covered == set(COLUMNS)  # every column of the comparison appears in one of the parts
-    assert tables["Vid4 quality (Y channel)"][1] == {"variant": "tv", "PSNR (dB)": 7, "SSIM": 8,
-                                                     "torch bicubic PSNR (dB)": 9, "gain over bicubic (dB)": 10}
+    quality = "Quality on the test frames (Y channel)"
+    assert tables[quality][1] == {"variant": "tv", "PSNR (dB)": 7, "SSIM": 8, "torch bicubic PSNR (dB)": 11,
+                                  "gain over bicubic (dB)": 12, "detail ratio": 9, "bicubic detail ratio": 10}
     text = ablation_markdown([row])
-    assert text.count("| variant |") == len(TABLES) and "**Vid4 quality (Y channel)**" in text
+    assert text.count("| variant |") == len(TABLES) and f"**{quality}**" in text

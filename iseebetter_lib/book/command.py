@@ -1,4 +1,4 @@
-"""`iseebetter book run|build --profile smoke|full [--only NAME]`: the CLI face of the book runner and builder."""
+"""`iseebetter book run|build --profile smoke|laptop|full [--only NAME]`: the CLI face of the book runner and builder."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+PROFILES = ("smoke", "laptop", "full")
+
+
 def _missing(args: argparse.Namespace) -> int:
     print("iseebetter book: choose a subcommand: run or build", file=sys.stderr)
     return 2
@@ -36,8 +39,10 @@ def register(subparsers) -> None:
     book.set_defaults(run=_missing)
     sub = book.add_subparsers(dest="book_command", metavar="{run,build}")
     run = sub.add_parser("run", help="execute the chapters with papermill into _build/<profile>/notebooks")
-    run.add_argument("--profile", choices=("smoke", "full"), default="smoke",
-                     help="smoke: CPU, minutes; full: GPU, the paper's numbers (default: smoke)")
+    run.add_argument("--profile", choices=PROFILES, default="smoke",
+                     help="smoke: CPU, minutes; laptop: CPU, about 2 hours, results committed under "
+                          "figures/laptop/ and the shipped model weights/laptop.pt; full: GPU, the paper's "
+                          "configuration (default: smoke)")
     run.add_argument("--only", metavar="NAME", default=None,
                      help="run only these chapters (comma-separated names, e.g. 03_training)")
     run.add_argument("--root", default=None, help="repository holding book.yml (default: this checkout)")
@@ -47,7 +52,7 @@ def register(subparsers) -> None:
                           "fixtures, into _build/<profile>-dry; no GPU needed")
     run.set_defaults(run=_run)
     build = sub.add_parser("build", help="build the HTML book of the executed notebooks with jupyter-book")
-    build.add_argument("--profile", choices=("smoke", "full"), default="smoke")
+    build.add_argument("--profile", choices=PROFILES, default="smoke")
     build.add_argument("--root", default=None, help="repository holding book.yml (default: this checkout)")
     build.add_argument("--only", metavar="NAME", default=None,
                        help="a book of these chapters only (comma-separated names), e.g. to preview one")
