@@ -143,7 +143,12 @@ def test_runner_executes_fake_book_with_papermill(tmp_path):
     assert got["env"] == "set"  # the profile's env reaches the kernel
     assert "ISEEBETTER_FAKE_ENV" not in __import__("os").environ  # and is restored afterwards
     assert Path(got["exe"]).resolve() == Path(sys.executable).resolve()  # kernel python3 = this venv's python
-    assert "a_first" in json.loads((build / "timings.json").read_text())
+    timings = json.loads((build / "timings.json").read_text())
+    assert "a_first" in timings
+    reference = timings["_machine_reference_ms"]  # the machine-speed yardstick, measured before and after
+    assert reference["before"] > 0 and reference["after"] > 0
+    assert any("machine reference" in line for line in logs)
+    assert not (build / "figures" / "book.json").exists()  # book.json only for a complete run (no --only)
     nb = json.loads((build / "notebooks" / "a_first.ipynb").read_text())
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
 
