@@ -3,8 +3,6 @@ flows in the on-disk cache, saved with a trained generator and honoured by evalu
 
 from __future__ import annotations
 
-import argparse
-
 import json
 
 import numpy as np
@@ -14,10 +12,10 @@ from iseebetter_lib import flow as F
 from iseebetter_lib.config import FlowConfig, preset
 from iseebetter_lib.data import Clip, FlowCache, TrainingDataset
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.evaluation import command
 from iseebetter_lib.models.weights import load_generator_file
 from iseebetter_lib.training import train
 from synthetic import moving_clip, write_frames
+from test_evaluation import cli
 
 ZERO = FlowConfig(backend="zero")
 
@@ -80,16 +78,6 @@ def test_zero_flows_never_touch_the_flow_cache(trained):
     assert _entries(cache) == runs["pyflow_entries"]
 
 
-def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="iseebetter")
-    command.register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except UserError:
-        return 2
-
-
 def test_generator_trained_on_zero_flow_is_evaluated_with_zero_flow(trained, tmp_path, monkeypatch):
     import pyflow
 
@@ -105,12 +93,12 @@ def test_generator_trained_on_zero_flow_is_evaluated_with_zero_flow(trained, tmp
     monkeypatch.setattr(pyflow, "coarse2fine_flow_batch", refuse)
     write_frames(tmp_path / "clips" / "c", moving_clip(3, 48, seed=3))
     out = tmp_path / "zero.json"
-    assert _cli(["evaluate", "--dataset", "folder", "--root", str(tmp_path / "clips"), "--weights", str(weights),
+    assert cli(["evaluate", "--dataset", "folder", "--root", str(tmp_path / "clips"), "--weights", str(weights),
                  "--json", str(out), "--quiet"]) == 0
     result = json.loads(out.read_text())
     assert result["inference_config"]["flow"]["backend"] == "zero" and result["clips"]["c"]["frames"] == 3
     with pytest.raises(AssertionError, match="pyflow called"):  # the guard is real: a pyflow generator trips it
-        _cli(["evaluate", "--dataset", "folder", "--root", str(tmp_path / "clips"),
+        cli(["evaluate", "--dataset", "folder", "--root", str(tmp_path / "clips"),
               "--weights", str(runs["pyflow"][2].generator), "--quiet"])
 
 
