@@ -56,8 +56,8 @@ print(f"model: {sum(p.numel() for p in generator.parameters()):,} parameters, {m
       f"residual={model_cfg.residual}")
 
 # %%
-result = ch05_vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg, dataset=test_set.dataset,
-                             device=device)
+result = ch05_vid4.evaluate_model(generator, model_cfg, test_set.root, frame_step, inference_cfg,
+                                  dataset=test_set.dataset, device=device)
 write_json(Path(run_dir) / "vid4.json", to_json_dict(result))
 show_md(results_table(result))
 
@@ -156,13 +156,12 @@ if published and test_set.is_vid4:
 
 # %%
 if ship_to:
-    from iseebetter_lib.book.results import run_context
     from iseebetter_lib.models.shipped import ship_generator
 
     heldout = ch05_vid4.heldout_result(generator, model_cfg, cache_dir, inference_cfg, device=device)
     scores = [ch05_vid4.score_row("Vid4" if test_set.is_vid4 else "held-out clips", result),
               ch05_vid4.score_row("sample-video held-out clips", heldout)]
-    card = ch05_vid4.model_card(run_dir, scores, run_context().get("command") or f"iseebetter book run --profile {profile}")
+    card = ch05_vid4.model_card(run_dir, scores, profile)
     weights_file, card_file = ship_generator(Path(run_dir) / "generator.pt", ship_to, card, overwrite=True)
     show_md(md_table(scores, floatfmt=".3f"))
     print(f"shipped {weights_file} ({weights_file.stat().st_size / 1e6:.1f} MB) and {card_file}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iseebetter_lib.book.pages import path_labels, prepare_page
+from iseebetter_lib.book.results import MACHINE_REFERENCE, reference_units
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, load_book
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
@@ -73,11 +74,11 @@ def _intro(spec: BookSpec, profile: str, runs: list[ChapterRun], timings: dict[s
         lines.append(f"| {{doc}}`/notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
     total = sum(timings.get(r.output_name, 0.0) for r in runs)
     lines += ["", f"Total execution time: {total:.0f} s.", ""]
-    ref = timings.get("_machine_reference_ms")
-    if isinstance(ref, dict) and ref.get("before"):
+    ref = timings.get(MACHINE_REFERENCE)
+    if isinstance(ref, dict) and ref.get("before") and ref.get("after"):
         lines += [f"Machine-speed reference measured in the same run: our optical flow on the bikes sample pair "
-                  f"(640 x 272) took {ref['before']:.0f} ms before and {ref.get('after', 0):.0f} ms after, so the "
-                  f"book took {1e3 * total / max(ref['before'], ref.get('after', 0)):.0f} times that: compare this "
+                  f"(640 x 272) took {ref['before']:.0f} ms before and {ref['after']:.0f} ms after, so the "
+                  f"book took {reference_units(total, ref):.0f} times that: compare this "
                   "ratio, not the seconds, across days on a shared machine.", ""]
     return "\n".join(lines)
 

@@ -16,6 +16,11 @@ from iseebetter_lib.errors import UserError
 ROW_FILE = "row.json"
 
 
+def floor_verdict(diff: float, floor: float) -> str:
+    """Whether a difference (dB) exceeds the noise floor: the one rule of the multi-frame and ablation tables."""
+    return "beyond the noise floor" if abs(diff) > floor else "below the noise floor"
+
+
 def row_overrides(row: Mapping[str, Any]) -> dict[str, Any]:
     """Dotted configuration keys of one table row: its frame count, flow backend and seed."""
     out: dict[str, Any] = {}
@@ -58,7 +63,7 @@ def run_row(cfg: Any, row: Mapping[str, Any], test_set: Any, frame_step: int) ->
             "psnr_y": avg["psnr_y"], "ssim_y": avg["ssim_y"], "hf_ratio": avg.get("hf_ratio"),
             "torch_bicubic_psnr_y": result["baselines"]["torch_bicubic"]["average"]["psnr_y"],
             "clips": {c: v["psnr_y"] for c, v in result["clips"].items()},
-            "frames_scored": sum(len(v["frame_indices"]) for v in result["clips"].values()),
+            "frames_scored": sum(v["frames"] for v in result["clips"].values()),
             "config": cfg.to_dict()}
     write_json(path, data)
     return data
@@ -78,7 +83,7 @@ def table_rows(results: Mapping[str, Mapping[str, Any]], reference: str, repeat:
     for name, r in results.items():
         diff = r["psnr_y"] - ref
         verdict = ("reference" if name == reference else "second seed (noise floor)" if name == repeat
-                   else "beyond the noise floor" if abs(diff) > floor else "below the noise floor")
+                   else floor_verdict(diff, floor))
         out.append({"row": name, "frames": r["frames"], "flow": r["flow"], "seed": r["seed"], "steps": r["steps"],
                     "training (s)": r["train_s"], "PSNR-Y (dB)": r["psnr_y"], "SSIM-Y": r["ssim_y"],
                     "detail ratio": r.get("hf_ratio"), "vs reference (dB)": diff, "verdict": verdict})
@@ -112,13 +117,7 @@ def frames_figure(results: Mapping[str, Mapping[str, Any]], reference: str, repe
 def summary_line(results: Mapping[str, Mapping[str, Any]], reference: str, repeat: str) -> str:
     """One sentence on what the table shows."""
     floor = noise_floor(results, reference, repeat)
-    beyond = [n for n, r in table_rows_by_name(results, reference, repeat).items()
-              if r["verdict"] == "beyond the noise floor"]
+    beyond = [r["row"] for r in table_rows(results, reference, repeat) if r["verdict"] == "beyond the noise floor"]
     return (f"Noise floor (two seeds of `{reference}`): {floor:.3f} dB. "
             + (f"Beyond it: {', '.join(f'`{n}`' for n in beyond)}." if beyond else
                "**No configuration differs from the reference by more than the noise floor at this budget.**"))
-
-
-def table_rows_by_name(results: Mapping[str, Mapping[str, Any]], reference: str,
-                       repeat: str) -> dict[str, dict[str, Any]]:
-    return {r["row"]: r for r in table_rows(results, reference, repeat)}

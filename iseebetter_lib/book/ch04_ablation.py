@@ -14,7 +14,8 @@ from iseebetter_lib.errors import UserError
 
 FILE = "ablation.json"
 COLUMNS = ("variant", "w_pixel", "w_perceptual", "w_adversarial", "w_tv", "steps", "train s", "PSNR-Y", "SSIM-Y",
-           "detail ratio", "bicubic detail ratio", "torch-bicubic PSNR-Y", "gain over base (dB)", "final pretrain loss", "final GAN G loss", "final pixel",
+           "detail ratio", "bicubic detail ratio", "torch-bicubic PSNR-Y", "gain over base (dB)",
+           "final pretrain loss", "final GAN G loss", "final pixel",
            "final perceptual", "final adversarial", "final tv")
 
 
@@ -81,6 +82,8 @@ def noise_floor_rows(rows: Sequence[Mapping[str, Any]], base: str, repeats: Mapp
         float, list[dict[str, Any]]]:
     """The noise floor (largest PSNR-Y difference between a variant and its second-seed run) and, per variant, its
     difference to `base` (the pixel-only variant) with a verdict against that floor."""
+    from iseebetter_lib.book.ch03b_frames import floor_verdict
+
     by = {r["variant"]: r for r in rows}
     floor = max((abs(by[a]["PSNR-Y"] - by[b]["PSNR-Y"]) for b, a in repeats.items() if a in by and b in by),
                 default=0.0)
@@ -88,8 +91,7 @@ def noise_floor_rows(rows: Sequence[Mapping[str, Any]], base: str, repeats: Mapp
     for r in rows:
         diff = r["PSNR-Y"] - by[base]["PSNR-Y"]
         verdict = ("base" if r["variant"] == base else f"second seed of {repeats[r['variant']]}"
-                   if r["variant"] in repeats else
-                   "beyond the noise floor" if abs(diff) > floor else "below the noise floor")
+                   if r["variant"] in repeats else floor_verdict(diff, floor))
         out.append({"variant": r["variant"], "PSNR-Y (dB)": r["PSNR-Y"], f"vs {base} (dB)": diff,
                     "detail ratio": r.get("detail ratio"), "verdict": verdict})
     return floor, out

@@ -128,16 +128,17 @@ def clip_averages(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 def score_row(dataset: str, result: Mapping[str, Any]) -> dict[str, Any]:
     """One row of the model card's score table."""
-    return {"dataset": dataset, "frames": sum(len(c["frame_indices"]) for c in result["clips"].values()),
+    return {"dataset": dataset, "frames": sum(c["frames"] for c in result["clips"].values()),
             "psnr_y": result["average"]["psnr_y"], "ssim_y": result["average"]["ssim_y"],
             "bicubic_psnr_y": result["baselines"]["bicubic"]["average"]["psnr_y"]}
 
 
-def model_card(run_dir: str | Path, scores: list[dict[str, Any]], command: str) -> dict[str, Any]:
-    """The shipped model's card (`models.shipped.model_card_markdown` keys) from chapter 03's run and the scores."""
+def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) -> dict[str, Any]:
+    """The shipped model's card (`models.shipped.model_card_markdown` keys) from chapter 03's run, the scores and
+    the command that ran this book (the runner's, else `iseebetter book run --profile <profile>`)."""
     from iseebetter_lib.book.ch03_training import RESULT
     from iseebetter_lib.book.display import read_json
-    from iseebetter_lib.book.results import provenance
+    from iseebetter_lib.book.results import provenance, run_context
 
     summary = read_json(Path(run_dir) / RESULT, "training result of chapter 03")
     cfg = summary["config"]
@@ -154,7 +155,8 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], command: str) 
                          "seed": cfg["train"]["seed"], "precision": cfg["train"]["precision"],
                          "machine": f"{machine['cpus']} CPUs, {machine['torch_threads']} torch threads, "
                                     f"torch {machine['torch']}"},
-            "commit": prov["commit"], "command": [command],
+            "commit": prov["commit"],
+            "command": [run_context().get("command") or f"iseebetter book run --profile {profile}"],
             "limits": ["Trained minutes, not days, on 398 frames of three videos: it sharpens edges and text a "
                        "little beyond bicubic, far from the paper's RBPN.",
                        "Pixel loss only (no adversarial stage), so it is PSNR-oriented."]}

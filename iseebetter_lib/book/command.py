@@ -1,4 +1,5 @@
-"""`iseebetter book run|build --profile smoke|laptop|full [--only NAME]`: the CLI face of the book runner and builder."""
+"""`iseebetter book run|build --profile smoke|laptop|full [--only NAME]`: the CLI face of the book runner and
+builder."""
 
 from __future__ import annotations
 

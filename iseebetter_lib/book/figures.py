@@ -1,8 +1,8 @@
 """One way to save a figure: deterministic PNG bytes, written atomically, shown inline.
 
 Full- and laptop-profile figures are committed (`figures/<chapter>/<name>.png`, `figures/laptop/<chapter>/...`);
-smoke figures stay in the build tree (`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed -> identical bytes (Agg, fixed dpi,
-no Software/date metadata, fixed SVG hash salt).
+smoke figures stay in the build tree (`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed ->
+identical bytes (Agg, fixed dpi, no Software/date metadata, fixed SVG hash salt).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from iseebetter_lib.io import atomic_write_text
 COMMITTED = {"full": Path("figures"), "laptop": Path("figures") / "laptop"}
 RUN_ENV = "ISEEBETTER_BOOK_RUN"  # the runner's description of the notebook being executed (JSON)
 BOOK_FILE = "book.json"
+MACHINE_REFERENCE = "_machine_reference_ms"  # timings.json: the machine-speed reference before and after the run
 
 
 def _root(root: str | Path | None) -> Path:
@@ -98,6 +99,11 @@ def save_results(chapter: str, profile: str, numbers: Mapping[str, Any], root: s
     return path
 
 
+def reference_units(total_s: float, reference_ms: Mapping[str, float]) -> float:
+    """A wall time in units of the machine-speed reference (its slower measurement, before or after the run)."""
+    return 1e3 * total_s / max(reference_ms.values())
+
+
 def save_book_timings(profile: str, timings: Mapping[str, float], command: str, root: str | Path | None = None,
                       reference_ms: Mapping[str, float] | None = None) -> Path:
     """`book.json`: each notebook's wall time, the total, and the machine-speed reference (our flow on the bikes
@@ -106,8 +112,7 @@ def save_book_timings(profile: str, timings: Mapping[str, float], command: str, 
     data = {"profile": profile, "command": command, **provenance(root),
             "seconds": {k: round(float(v), 1) for k, v in timings.items()}, "total_seconds": total,
             "machine_reference_ms": dict(reference_ms or {}),
-            "total_in_reference_units": (round(1e3 * total / max(reference_ms.values()))
-                                         if reference_ms else None)}
+            "total_in_reference_units": round(reference_units(total, reference_ms)) if reference_ms else None}
     path = results_home(profile, root) / BOOK_FILE
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path

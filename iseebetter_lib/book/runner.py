@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from iseebetter_lib.book.results import COMMITTED, RUN_ENV, save_book_timings, unsubstitute
+from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, reference_units, save_book_timings,
+                                        unsubstitute)
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, load_book, parameters_cell
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path, atomic_write_text
@@ -137,12 +138,13 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
     command = f"iseebetter book run --profile {profile}" + (" --dry-run" if dry_run else "") + (
         f" --only {','.join(_only_names(only))}" if only else "")
     env_backup.setdefault(RUN_ENV, os.environ.get(RUN_ENV))
+    placeholders = spec.placeholders(profile, dry_run)
     try:
         for i, run in enumerate(runs, 1):
             log(f"[{i}/{len(runs)}] {run.output_name} (limit {run.timeout} s)")
             os.environ[RUN_ENV] = json.dumps({
                 "output_name": run.output_name, "command": command,
-                "parameters": unsubstitute(run.parameters, spec.placeholders(profile, dry_run))})
+                "parameters": unsubstitute(run.parameters, placeholders)})
             result = run_chapter(run, out_dir, cwd=root / "notebooks", progress=progress)
             results.append(result)
             timings[run.output_name] = round(result.seconds, 1)
@@ -163,12 +165,9 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
     if only is None and not dry_run:
         save_book_timings(profile, {r.name: r.seconds for r in results}, command, root, reference)
     log(f"book {profile}{' (dry run)' if dry_run else ''}: {len(results)} notebook(s) in {total:.1f} s "
-        f"= {1e3 * total / max(reference_ms, after_ms):.0f}x the machine reference (our flow on the bikes pair: "
+        f"= {reference_units(total, reference):.0f}x the machine reference (our flow on the bikes pair: "
         f"{reference_ms:.0f} ms before, {after_ms:.0f} ms after)")
     return results
-
-
-MACHINE_REFERENCE = "_machine_reference_ms"  # timings.json: the machine-speed reference before and after the run
 
 
 def _machine_reference(log: Callable[[str], None]) -> float:

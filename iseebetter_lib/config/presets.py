@@ -1,5 +1,6 @@
-"""Named presets (`tiny`, `compact`, `laptop`, `reduced`, `full` = the paper) and `build`, the one way the CLI, the book and
-the notebooks make a configuration: preset, then a file, then dotted overrides, the order CLI flags apply in."""
+"""Named presets (`tiny`, `compact`, `laptop`, `reduced`, `full` = the paper) and `build`, the one way the CLI, the
+book and the notebooks make a configuration: preset, then a file, then dotted overrides, the order CLI flags apply
+in."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def _preset_reduced() -> ExperimentConfig:
     return cfg
 
 
-PRESETS = {"tiny": _preset_tiny, "compact": _preset_compact, "laptop": _preset_laptop, "reduced": _preset_reduced, "full": _preset_full}
+PRESETS = {"tiny": _preset_tiny, "compact": _preset_compact, "laptop": _preset_laptop, "reduced": _preset_reduced,
+           "full": _preset_full}
 
 
 def preset(name: str) -> ExperimentConfig:
