@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
@@ -30,6 +32,10 @@ def test_fine_tuning_logs_global_steps(tmp_path):
     log.close()
     assert _steps(tmp_path / "tb") == [41, 42, 43]
 
+    # TensorBoard reads event files in name order, and a name is <unix second>.<host>.<pid>.<writer count>: a second
+    # writer in the same process and second can sort first once the count gains a digit (9 -> 10), so that its purge
+    # is read before the events it removes. A resumed run is a new process, later in time: give it a later second.
+    time.sleep(1.05)
     resumed = TensorBoardLog(tmp_path / "tb", start_step=2, step_offset=40)  # resume after local step 2
     resumed.write({"step": 3, "loss": 0.5})
     resumed.close()
