@@ -91,25 +91,26 @@ def table_rows(results: Mapping[str, Mapping[str, Any]], reference: str, repeat:
 
 
 def frames_figure(results: Mapping[str, Mapping[str, Any]], reference: str, repeat: str) -> Any:
-    """PSNR-Y per row as bars, the reference's value with the noise floor as a grey band, torch bicubic dashed."""
-    names = list(results)
-    psnr = np.array([results[n]["psnr_y"] for n in names])
-    floor = noise_floor(results, reference, repeat)
+    """Each row's PSNR-Y minus the reference's as bars, the noise floor as a grey band around zero: a bar that
+    leaves the band is a difference the second seed does not explain. The absolute values are in the labels."""
+    names = [n for n in results if n != reference]
     ref = results[reference]["psnr_y"]
-    base = results[reference]["torch_bicubic_psnr_y"]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(names)), 3.6))
-    colors = ["tab:gray" if results[n]["flow"] == "zero" else "tab:blue" for n in names]
-    ax.bar(np.arange(len(names)), psnr, color=colors)
-    ax.axhspan(ref - floor, ref + floor, color="0.8", alpha=0.6, label=f"reference ± noise floor ({floor:.3f} dB)")
-    ax.axhline(base, color="black", ls="--", lw=1, label="torch bicubic (residual base)")
-    for i, v in enumerate(psnr):
-        ax.text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
-    lo, hi = min(psnr.min(), base), max(psnr.max(), ref + floor)
-    ax.set_ylim(lo - 0.25 * (hi - lo + 0.05), hi + 0.25 * (hi - lo + 0.05))
-    ax.set_xticks(np.arange(len(names)), [f"{n}\n{results[n]['frames']} frames" for n in names], fontsize=8)
-    ax.set_ylabel("PSNR-Y (dB)")
-    ax.set_title("same budget, different inputs (grey: flow replaced by zeros)", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    diff = np.array([results[n]["psnr_y"] - ref for n in names])
+    floor = noise_floor(results, reference, repeat)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 1.5), 3.6))
+    colors = ["0.6" if n == repeat else "tab:gray" if results[n]["flow"] == "zero" else "tab:blue" for n in names]
+    ax.bar(np.arange(len(names)), diff, color=colors, zorder=2)
+    ax.axhspan(-floor, floor, color="0.85", alpha=0.7, label=f"noise floor ±{floor:.3f} dB (two seeds)", zorder=0)
+    ax.axhline(0, color="black", lw=0.8)
+    for i, (n, d) in enumerate(zip(names, diff)):
+        ax.text(i, d, f"{d:+.3f}\n({results[n]['psnr_y']:.2f})", ha="center", va="bottom" if d >= 0 else "top",
+                fontsize=7)
+    span = max(np.abs(diff).max(), floor, 0.005)
+    ax.set_ylim(-1.6 * span, 1.6 * span)
+    ax.set_xticks(np.arange(len(names)), [n.replace(", ", ",\n") for n in names], fontsize=8)
+    ax.set_ylabel("PSNR-Y vs reference (dB)")
+    ax.set_title(f"same budget, different inputs; reference `{reference}` = {ref:.3f} dB", fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 

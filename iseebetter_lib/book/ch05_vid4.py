@@ -158,5 +158,6 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) 
             "commit": prov["commit"],
             "command": [run_context().get("command") or f"iseebetter book run --profile {profile}"],
             "limits": ["Trained minutes, not days, on 398 frames of three videos: it sharpens edges and text a "
-                       "little beyond bicubic, far from the paper's RBPN.",
+                       "little beyond bicubic, far from the paper's RBPN. Longer training on these videos scores "
+                       "lower on Vid4 (the `laptop` preset's measurements), so more varied footage is the lever.",
                        "Pixel loss only (no adversarial stage), so it is PSNR-oriented."]}

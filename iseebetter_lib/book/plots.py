@@ -128,15 +128,19 @@ def zoom_crops(images: Mapping[str, np.ndarray], box: tuple[int, int, int, int],
     y, x, hh, ww = box
     names = list(images)
     context = context or names[-1]
-    fig, axes = plt.subplots(1, len(names) + 1, figsize=(3.0 * (len(names) + 1), 3.2),
-                             gridspec_kw={"width_ratios": [1.6] + [1] * len(names)})
-    axes[0].imshow(images[context])
-    axes[0].add_patch(Rectangle((x, y), ww, hh, fill=False, ec="red", lw=1.5))
-    axes[0].set_title(context, fontsize=9)
-    for ax, name in zip(axes[1:], names):
+    rows = 1 if len(names) <= 4 else 2  # more than four crops wrap to two rows beside the full frame
+    cols = -(-len(names) // rows)
+    fig = plt.figure(figsize=(3.0 * (cols + 1.6), 3.2 * rows))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.6] + [1] * cols)
+    context_ax = fig.add_subplot(grid[:, 0])
+    context_ax.imshow(images[context])
+    context_ax.add_patch(Rectangle((x, y), ww, hh, fill=False, ec="red", lw=1.5))
+    context_ax.set_title(context, fontsize=9)
+    context_ax.axis("off")
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(grid[i // cols, 1 + i % cols])
         ax.imshow(images[name][y:y + hh, x:x + ww], interpolation="nearest")
         ax.set_title(name, fontsize=9)
-    for ax in axes:
         ax.axis("off")
     fig.tight_layout()
     return fig
