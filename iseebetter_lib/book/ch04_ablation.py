@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from iseebetter_lib.book.ch03b_frames import floor_verdict
 from iseebetter_lib.book.display import read_json, write_json
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
@@ -82,8 +83,6 @@ def noise_floor_rows(rows: Sequence[Mapping[str, Any]], base: str, repeats: Mapp
         float, list[dict[str, Any]]]:
     """The noise floor (largest PSNR-Y difference between a variant and its second-seed run) and, per variant, its
     difference to `base` (the pixel-only variant) with a verdict against that floor."""
-    from iseebetter_lib.book.ch03b_frames import floor_verdict
-
     by = {r["variant"]: r for r in rows}
     floor = max((abs(by[a]["PSNR-Y"] - by[b]["PSNR-Y"]) for b, a in repeats.items() if a in by and b in by),
                 default=0.0)
