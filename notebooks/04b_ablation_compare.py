@@ -66,7 +66,7 @@ if repeats and all(r["verdict"] != "beyond the noise floor" for r in judged):
 show_md(md_table(term_ratios(rows), floatfmt=".2g"))
 
 # %%
-save_figure(ablation_figure(rows), CHAPTER, "ablation", profile);
+save_figure(ablation_figure(rows, base, floor, repeats), CHAPTER, "ablation", profile);
 
 # %% [markdown]
 # ## Every variant on the same region

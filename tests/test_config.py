@@ -94,7 +94,7 @@ BAD_VALUES = {
     "model.output_init_scale": 0,
     "data.source": "web", "data.root": "", "data.list_file": "", "data.scale": 5, "data.nFrames": 1,
     "data.patch_size": 4, "data.degradation": "BX", "data.future_frames": "sometimes", "data.boundary": "wrap",
-    "data.hflip": 2, "data.vflip": "x", "data.rot180": "x", "data.rot90": "x", "data.cache_dir": "",
+    "data.hflip": 2, "data.vflip": "x", "data.rot180": "x", "data.rot90": "x", "data.stills": "x", "data.cache_dir": "",
     "data.num_workers": -1,
     "data.flow.alpha": "nan", "data.flow.ratio": 0.99, "data.flow.min_width": 0, "data.flow.n_outer": 0,
     "data.flow.n_inner": 1001, "data.flow.n_sor": 0, "data.flow.col_type": 2, "data.flow.backend": "raft",

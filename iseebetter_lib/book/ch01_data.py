@@ -106,6 +106,25 @@ def embedded_clips(cache_dir: str | Path) -> dict[str, Any]:
     return {"root": root, "rows": rows, "summary": summary}
 
 
+def stills_overview(size: int = 144) -> dict[str, Any]:
+    """The panned still photographs that ``data.stills`` adds to the train split: a centre crop of the first frame of
+    each full-size clip (`size` px square) for a grid, and a one-line summary."""
+    from iseebetter_lib.data.stills import still_clips
+
+    clips = still_clips()
+    images, titles = [], []
+    for name, frames in clips:
+        if not name.endswith("_x0.5"):
+            h, w = frames.shape[1:3]
+            y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
+            images.append(frames[0, y:y + size, x:x + size])
+            titles.append(name.removeprefix("still_"))
+    n = sum(len(f) for _, f in clips)
+    summary = (f"{len(clips)} panned clips ({n} frames) from {len(images)} photographs, at their own size and at "
+               "half size; a straight camera path with jitter, whole HR pixels per frame.")
+    return {"images": images, "titles": titles, "summary": summary}
+
+
 def training_sample(preset_name: str, cache_dir: str | Path, seed: int,
                     data_root: str | Path | None = None) -> dict[str, Any]:
     """One item of the training dataset of a preset (numpy arrays); `data_root`: the dataset folder (Vimeo-90K)."""

@@ -42,7 +42,8 @@ def describe(cfg: ExperimentConfig) -> list[dict[str, Any]]:
         {"setting": "model", "value": f"RBPN base_filter={m.base_filter} feat={m.feat} stages={m.num_stages} "
                                       f"resblocks={m.n_resblock} frames={m.nFrames} x{m.scale_factor}"
                                       f"{' + bicubic residual' if m.residual else ''}"},
-        {"setting": "data", "value": f"{d.source} {d.root or '(sample-video clips)'}, LR patch {d.patch_size}, "
+        {"setting": "data", "value": f"{d.source} {d.root or '(sample-video clips)'}"
+                                     f"{' + panned stills' if d.stills else ''}, LR patch {d.patch_size}, "
                                      f"{d.degradation}"},
         {"setting": "generator start", "value": t.init_weights or "random (Kaiming)"},
         {"setting": "schedule", "value": f"{t.pretrain_steps} pixel ({t.loss.pixel}) + {t.gan_steps} four-fold "

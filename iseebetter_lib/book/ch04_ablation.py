@@ -138,26 +138,43 @@ def ablation_markdown(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".5g") 
                          for title, table in ablation_tables(rows).items())
 
 
-def ablation_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
-    """Left: Vid4 PSNR-Y per variant against the shared torch-bicubic base; right: final GAN-stage G loss."""
-    names = [r["variant"] for r in rows]
+def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, floor: float = 0.0,
+                    repeats: Mapping[str, str] | None = None) -> Any:
+    """Left: each variant's PSNR-Y minus `base`'s, with the noise floor as a grey band around zero (a bar that leaves
+    it is a difference the second seed does not explain); right: the detail ratio (fine-detail energy over the
+    ground truth's), the perceptual proxy, on an axis zoomed to the variants. Second-seed runs (`repeats`) are grey."""
+    by = {r["variant"]: r for r in rows}
+    names = [n for n in by if n != base]
     x = np.arange(len(names))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    psnr = [r["PSNR-Y"] for r in rows]
-    axes[0].bar(x, psnr, color="tab:blue")
-    axes[0].axhline(rows[0]["torch-bicubic PSNR-Y"], color="black", ls="--", lw=1, label="torch bicubic (base)")
-    lo, hi = min(psnr + [rows[0]["torch-bicubic PSNR-Y"]]), max(psnr + [rows[0]["torch-bicubic PSNR-Y"]])
-    axes[0].set_ylim(lo - 0.3 * (hi - lo + 0.05), hi + 0.3 * (hi - lo + 0.05))
-    for i, v in enumerate(psnr):
-        axes[0].text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
-    axes[0].set_ylabel("Vid4 PSNR-Y (dB)")
-    axes[0].legend(fontsize=7)
-    g = [r.get("final GAN G loss") or 0.0 for r in rows]
-    axes[1].bar(x, g, color="tab:red")
-    axes[1].set_ylabel("final generator loss (weighted sum)")
-    for ax in axes:
-        ax.set_xticks(x, names, rotation=15, fontsize=8)
-    fig.suptitle("four-fold loss ablation", fontsize=10)
+    fig, axes = plt.subplots(1, 2, figsize=(max(9.0, 2.2 * len(names) + 2), 3.6))
+    diff = np.array([by[n]["PSNR-Y"] - by[base]["PSNR-Y"] for n in names])
+    grey = set(repeats or {})
+    axes[0].bar(x, diff, color=["0.6" if n in grey else "tab:blue" for n in names], zorder=2)
+    if floor > 0:
+        axes[0].axhspan(-floor, floor, color="0.85", alpha=0.7, zorder=0,
+                        label=f"noise floor ±{floor:.4f} dB (two seeds)")
+        axes[0].legend(fontsize=7, loc="lower left")
+    axes[0].axhline(0, color="black", lw=0.8)
+    for i, d in enumerate(diff):
+        axes[0].text(i, d, f"{d:+.4f}", ha="center", va="bottom" if d >= 0 else "top", fontsize=7)
+    span = max(float(np.abs(diff).max()) if len(diff) else 0.0, floor, 0.002)
+    axes[0].set_ylim(-1.7 * span, 1.7 * span)
+    axes[0].set_ylabel(f"PSNR-Y vs {base} (dB)")
+    axes[0].set_title(f"`{base}` = {by[base]['PSNR-Y']:.3f} dB", fontsize=9)
+    ratio = [by[n].get("detail ratio") or 0.0 for n in [base] + names]
+    axes[1].bar(np.arange(len(ratio)), ratio, color=["0.6" if n in grey else "tab:green" for n in [base] + names],
+                zorder=2)
+    lo, hi = min(ratio), max(ratio)
+    pad = max(hi - lo, 0.002 * hi, 1e-6)
+    axes[1].set_ylim(lo - 1.5 * pad, hi + 1.5 * pad)
+    for i, v in enumerate(ratio):
+        axes[1].text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
+    bicubic = rows[0].get("bicubic detail ratio")
+    axes[1].set_title("detail ratio" + (f" (bicubic: {bicubic:.3f})" if bicubic else ""), fontsize=9)
+    axes[1].set_ylabel("detail ratio (1 = the ground truth's)")
+    axes[0].set_xticks(x, names, rotation=15, fontsize=8)
+    axes[1].set_xticks(np.arange(len(ratio)), [base] + names, rotation=15, fontsize=8)
+    fig.suptitle("four-fold loss ablation: each term against pixel-only", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -82,6 +82,8 @@ class DataConfig:
     vflip: bool = setting(True, flag())
     rot180: bool = setting(True, flag())
     rot90: bool = setting(False, flag())
+    # add panned still photographs from scikit-image and Matplotlib to the train split (not video; see stills.py)
+    stills: bool = setting(False, flag())
     cache_dir: str = setting(".cache", text())  # flow cache and prepared datasets
     num_workers: int = setting(0, integer(0, 256))
     flow: FlowConfig = field(default_factory=FlowConfig)

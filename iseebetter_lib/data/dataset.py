@@ -88,7 +88,20 @@ def _video_clips(path: Path, cfg: DataConfig) -> list[Clip]:
 
 
 def load_clips(cfg: DataConfig, split: str = "train", progress: bool = False) -> list:
-    """The clips of one split for `cfg.source` (see module doc)."""
+    """The clips of one split for `cfg.source` (see module doc); with ``cfg.stills`` the train split also gets the
+    panned still photographs of `stills.py`."""
+    if cfg.stills and cfg.source == "vimeo90k":
+        raise UserError("data.stills: panned stills can be added to embedded, folder or video clips, not to "
+                        "Vimeo-90K septuplets")
+    clips = _source_clips(cfg, split, progress)
+    if cfg.stills and split == "train":
+        from iseebetter_lib.data.stills import still_clips
+
+        clips += [Clip(name, frames, cfg.scale, cfg.degradation) for name, frames in still_clips()]
+    return clips
+
+
+def _source_clips(cfg: DataConfig, split: str, progress: bool) -> list:
     if cfg.source == "vimeo90k":
         if cfg.root is None:
             raise UserError("data.root: the Vimeo-90K folder must be given for source 'vimeo90k'")
