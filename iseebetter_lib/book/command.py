@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     sub = book.add_subparsers(dest="book_command", metavar="{run,build}")
     run = sub.add_parser("run", help="execute the chapters with papermill into _build/<profile>/notebooks")
     run.add_argument("--profile", choices=PROFILES, default="smoke",
-                     help="smoke: CPU, minutes; laptop: CPU, about an hour, results committed under "
+                     help="smoke: CPU, minutes; laptop: CPU, about 70 minutes, results committed under "
                           "figures/laptop/ and the shipped model weights/laptop.pt; full: GPU, the paper's "
                           "configuration (default: smoke)")
     run.add_argument("--only", metavar="NAME", default=None,
