@@ -152,7 +152,7 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) 
                               "bikes, carphone), training split only; never Vid4."]
             + (["The still photographs that ship with scikit-image and Matplotlib, each panned by a random "
                 "camera path into 24-frame clips at its own size and at half size (not video: a static scene "
-                "moved rigidly)."] if cfg["data"].get("stills") else [])
+                "moved rigidly)."] if cfg.get("data", {}).get("stills") else [])
             + ["LR frames by MATLAB-compatible bicubic downscaling (BI, x4)."],
             "training": {"steps": summary["steps"], "wall_time_s": summary["seconds"],
                          "seed": cfg["train"]["seed"], "precision": cfg["train"]["precision"],
