@@ -3,6 +3,8 @@ they join only the train split."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -70,7 +72,7 @@ def test_stills_join_the_train_split_only(tmp_path):
 def test_bad_still_requests_name_the_problem(monkeypatch):
     with pytest.raises(UserError, match="not one of the still photographs"):
         stills.still_path("lena")
-    monkeypatch.setattr(stills.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UserError, match="skimage is not installed"):
         stills.still_path("astronaut")
     with pytest.raises(UserError, match="data.stills: panned stills can be added"):

