@@ -84,6 +84,12 @@ def sample_videos() -> dict[str, Path]:
 
 
 @pytest.fixture(autouse=True)
+def _no_malloc_tuning(monkeypatch):
+    """The CLI tunes glibc's allocator process-wide (`device.tune_cpu_allocator`); keep the test process as it is."""
+    monkeypatch.setenv("ISEEBETTER_NO_MALLOC_TUNING", "1")
+
+
+@pytest.fixture(autouse=True)
 def _single_thread_torch():
     """Tests run on 2 shared cores: one torch thread keeps them predictable."""
     import torch

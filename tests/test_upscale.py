@@ -216,12 +216,6 @@ def tiny_ckpt(tmp_path_factory):
     return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "generator.pt", generator_file_state(g.state_dict(), cfg))
 
 
-@pytest.fixture(autouse=True)
-def _no_malloc_tuning(monkeypatch):
-    """The CLI tunes glibc's allocator process-wide; keep the test process as it is."""
-    monkeypatch.setenv("ISEEBETTER_NO_MALLOC_TUNING", "1")
-
-
 def _cli(*argv):
     from iseebetter_lib.cli import main
 

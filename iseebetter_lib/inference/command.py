@@ -33,8 +33,8 @@ def _number(name: str, text: str | None, kind: type) -> float | int | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; prints a one-line summary on stdout."""
-    from iseebetter_lib.device import resolve_device
-    from iseebetter_lib.inference.upscaling import tune_cpu_allocator, upscale
+    from iseebetter_lib.device import resolve_device, tune_cpu_allocator
+    from iseebetter_lib.inference.upscaling import upscale
     from iseebetter_lib.models.shipped import default_weights, shipped_note
 
     weights = args.weights

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,23 +34,6 @@ class UpscaleReport:
     fps: float
     seconds: float
     output: Path
-
-
-def tune_cpu_allocator() -> bool:
-    """Ask glibc to keep freed memory (no mmap for large blocks, no trimming): the model's large temporaries then
-    stop costing page faults. Measured on the reduced model, 88x72 frame: CPU time -31%, minor faults 2.0M -> 6k,
-    peak RSS +13%. Process-wide, so only the CLI calls it; returns False where unavailable (non-glibc) or disabled
-    with ISEEBETTER_NO_MALLOC_TUNING=1."""
-    if os.environ.get("ISEEBETTER_NO_MALLOC_TUNING") == "1" or not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_max = -1, -4
-        return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
-    except (OSError, AttributeError):
-        return False
 
 
 def bicubic_clip(lr_frames: np.ndarray | Iterable[np.ndarray], scale: int = 4, progress: bool = True,
