@@ -65,7 +65,7 @@ def main() -> None:
     p.add_argument("--patch", type=int, default=None, help="LR patch side (default: full 16, others the preset's)")
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--modes", nargs="+", default=["fp32", "bf16-cl", "bf16-cl-subpixel"])
+    p.add_argument("--modes", nargs="+", default=["fp32", "bf16-cl", "bf16-cl-subpixel", "bf16-cl-compile"])
     p.add_argument("--exact-memory", action="store_true",
                    help="exact peak memory per mode (glibc returns freed blocks; slower steps for every mode)")
     a = p.parse_args()

@@ -101,7 +101,7 @@ BAD_VALUES = {
     "train.seed": 1.5, "train.batch_size": 0, "train.pretrain_steps": -1, "train.gan_steps": -1,
     "train.lr": "abc", "train.d_lr": -1e-4, "train.betas": "0.9,1.0", "train.eps": 0, "train.lr_decay_at": 1.5,
     "train.grad_clip": -1, "train.checkpoint_every": -1, "train.keep_checkpoints": -1, "train.log_every": 0,
-    "train.out_dir": "", "train.init_weights": "", "train.device": "tpu", "train.precision": "fp8",
+    "train.out_dir": "", "train.init_weights": "", "train.device": "tpu", "train.precision": "fp8", "train.compile": "x",
     "train.loss.pixel": "l3", "train.loss.perceptual": "vgg11", "train.loss.adversarial": "hinge",
     "train.loss.tv": "cube", "train.loss.discriminator": "wgan", "train.loss.imagenet_norm": "x",
     "train.loss.weights.pixel": -1, "train.loss.weights.perceptual": "inf", "train.loss.weights.adversarial": "x",

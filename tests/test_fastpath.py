@@ -86,6 +86,22 @@ def test_modes_against_fp32() -> None:
                 assert err < 2e-2 * ref.abs().max().item()
 
 
+def test_inference_tail_buffer_gives_the_concatenated_tail_bit_for_bit() -> None:
+    """Inference writes each step's features into the fp32 tail input (less memory); with autograd on, the same
+    mode concatenates them at the end. Both must give the same output, bit for bit."""
+    torch.manual_seed(0)
+    g = RBPN(base_filter=8, feat=4, num_stages=2, n_resblock=1, nFrames=4, residual=True).eval()
+    x, nb, fl = _inputs(3, 7, 9)
+    for name in ("bf16-cl", "bf16w-cl"):
+        fast = prepare_generator(g, "cpu", name)
+        with torch.inference_mode():
+            buffered = fast(x, nb, fl)
+        with torch.enable_grad():
+            concatenated = fast(x.requires_grad_(name == "bf16-cl"), nb, fl)
+        x = x.detach()
+        assert torch.equal(buffered, concatenated.detach()), name
+
+
 def test_prepare_copies_or_converts_in_place() -> None:
     torch.manual_seed(0)
     g = build_generator(preset("tiny").model)
@@ -141,3 +157,17 @@ def test_subpixel_index_cached_under_inference_mode_still_trains() -> None:
         subpixel_conv_transpose2d(x, w.detach(), None, 2, 2)
     subpixel_conv_transpose2d(x, w, None, 2, 2).sum().backward()
     assert w.grad is not None and torch.isfinite(w.grad).all()
+
+
+def test_a_failing_compile_is_one_user_error(monkeypatch) -> None:
+    """No working C++ compiler for inductor's CPU kernels: one line naming the cause and the way out."""
+    import torch._inductor.config as inductor_config
+
+    from iseebetter_lib.errors import UserError
+
+    monkeypatch.setattr(inductor_config.cpp, "cxx", ("/nonexistent/g++",))
+    g = build_generator(preset("tiny").model)
+    fast = prepare_generator(g, "cpu", "bf16-cl-compile", copy_weights=False)
+    x, nb, fl = _inputs(2, 8, 8)
+    with pytest.raises(UserError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without compiling"):
+        fast(x, nb, fl)

@@ -183,6 +183,38 @@ def test_bf16_on_a_cpu_trains_through_the_fast_path_near_the_fp32_trajectory(tmp
     assert set(generator.state_dict()) == set(load_generator(exact.generator)[0].state_dict())
 
 
+@pytest.mark.slow
+def test_train_compile_runs_the_compiled_fast_path_near_the_eager_one(tmp_path, clips):
+    """train.compile (CPU bf16): the generator's step runs under torch.compile, its losses within bf16 noise of the
+    eager fast path's, the same seed giving the same numbers twice; elsewhere it is ignored with a warning."""
+    import iseebetter_lib.models.fastpath as fastpath
+
+    cfg = preset("tiny").override({"train.out_dir": str(tmp_path / "eager"), "train.pretrain_steps": 3,
+                                   "train.gan_steps": 0, "train.precision": "bf16", "train.device": "cpu"})
+    eager = train(cfg, progress=False, dataset=_data(cfg, clips))
+    modes = []
+    real = fastpath.FastGenerator.__init__
+
+    def spy(self, generator, mode):
+        real(self, generator, mode)
+        modes.append(self.mode.name)
+
+    runs = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fastpath.FastGenerator, "__init__", spy)
+        for k in range(2):
+            c = cfg.override({"train.out_dir": str(tmp_path / f"compiled{k}"), "train.compile": True})
+            runs.append(train(c, progress=False, dataset=_data(c, clips)))
+    assert modes == ["bf16-cl-compile"] * 2
+    a = [r["pixel"] for r in eager.history]
+    b, b2 = ([r["pixel"] for r in run.history] for run in runs)
+    assert len(b) == 3 and np.allclose(a, b, rtol=0.05) and b == b2
+    fp32 = cfg.override({"train.out_dir": str(tmp_path / "fp32"), "train.precision": "fp32", "train.compile": True,
+                         "train.pretrain_steps": 1})
+    with pytest.warns(UserWarning, match="train.compile applies to bf16 training on a CPU"):
+        train(fp32, progress=False, dataset=_data(fp32, clips))
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="iseebetter")
     command.register(parser.add_subparsers())

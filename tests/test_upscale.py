@@ -320,3 +320,32 @@ def test_upscale_interrupted_leaves_nothing(tmp_path, sample_videos, monkeypatch
         with pytest.raises(KeyboardInterrupt):
             up.upscale(sample_videos["carphone_pristine"], tmp_path / name, method="bicubic", progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_upscale_precision_defaults_to_the_cpu_fast_path_where_bf16_is_native(tmp_path, sample_videos, tiny_ckpt,
+                                                                              monkeypatch):
+    """Neither --precision nor a saved one: bf16 (the fast path) on a CPU with native bf16 kernels, fp32 on other
+    CPUs; an explicit --precision still wins."""
+    from PIL import Image
+
+    import iseebetter_lib.models.fastpath as fastpath
+    from iseebetter_lib.inference import upscaling
+
+    src = tmp_path / "lr"
+    src.mkdir()
+    for i, f in enumerate(_real_lr(sample_videos, n=2, crop=(24, 32))):
+        Image.fromarray(f).save(src / f"f{i}.png")
+    seen = []
+
+    class Spy(upscaling.Engine):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append((self.cfg.precision, self.fast is not None))
+
+    monkeypatch.setattr(upscaling, "Engine", Spy)
+    for native, precision, expected in [(True, None, ("bf16", True)), (False, None, ("fp32", False)),
+                                        (True, "fp32", ("fp32", False))]:
+        monkeypatch.setattr(fastpath, "native_bf16", lambda device, v=native: v)
+        upscaling.upscale(src, tmp_path / "sr", weights=tiny_ckpt, device="cpu", precision=precision,
+                          overwrite=True, progress=False)
+        assert seen[-1] == expected, (native, precision)

@@ -150,6 +150,9 @@ class TrainConfig:
     init_weights: str | None = setting(None, text(optional=True))
     device: str = setting("auto", choice("auto", "cpu", "cuda"))
     precision: str = setting("fp32", choice(*PRECISIONS))  # autocast on CUDA
+    # bf16 on a CPU only: torch.compile the generator's step (needs a C++ compiler; the first step compiles for
+    # about a minute on 2 cores, then steps run about 1.4x faster: benchmarks/train_step.py)
+    compile: bool = setting(False, flag())
     loss: LossConfig = field(default_factory=LossConfig)
 
     def validate(self, prefix: str = "train") -> None:

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from iseebetter_lib.errors import UserError
 from iseebetter_lib.models.rbpn import RBPN
 from iseebetter_lib.models.subpixel import to_subpixel_
 
@@ -99,16 +100,29 @@ def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], fl
     h1_all = g.res_feat1(g.feat1(misr_in)).split(b, dim=0)
     state = g.feat0(x)
     kept = []
+    # Inference with an fp32 tail: each step's features go straight into the fp32 input of the output conv (the
+    # values of cat(kept).float(), bit for bit) instead of being kept in bf16 and concatenated twice at the end.
+    tail_buffer = fp32_tail and not torch.is_grad_enabled()
+    feats = None
     for j in range(n):
         h0 = g.DBPN(state)
         h = h0 + g.res_feat2(h0 - h1_all[j])
-        kept.append(h)
+        if tail_buffer:
+            if feats is None:
+                feats = torch.empty((b, n * h.shape[1], *h.shape[2:]), dtype=torch.float32, device=h.device,
+                                    memory_format=CL if h.is_contiguous(memory_format=CL) else torch.contiguous_format)
+            feats[:, j * h.shape[1]:(j + 1) * h.shape[1]].copy_(h)
+        else:
+            kept.append(h)
         if j < n - 1:  # the last encoder output is never used
             state = g.res_feat3(h)
-    feats = torch.cat(kept, dim=1)
+        del h0, h
+    if not tail_buffer:
+        feats = torch.cat(kept, dim=1)
+        kept.clear()
     ctx = torch.autocast(device_type=x.device.type, enabled=False) if fp32_tail else contextlib.nullcontext()
     with ctx:
-        out = g.output(feats.float() if fp32_tail else feats)
+        out = g.output(feats.float() if fp32_tail and not tail_buffer else feats)
         if g.residual:
             h, w = x.shape[-2:]
             s = g.scale_factor
@@ -152,8 +166,14 @@ class FastGenerator(nn.Module):
         if self.mode.name == "fp32":
             return self.generator(x, neighbor, flow)
         neighbours, flows = self.generator._check_inputs(x, neighbor, flow)
-        run = self._compiled if self._compiled is not None else self._run
-        return run(x, neighbours, flows).float().contiguous()
+        if self._compiled is None:
+            return self._run(x, neighbours, flows).float().contiguous()
+        try:
+            return self._compiled(x, neighbours, flows).float().contiguous()
+        except torch._dynamo.exc.BackendCompilerFailed as exc:  # e.g. no C++ compiler for inductor's CPU kernels
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"torch.compile failed ({reason[:200]}); run without compiling "
+                            "(train.compile=false, or a mode without -compile)") from None
 
 
 def prepare_generator(generator: RBPN, device: torch.device | str = "cpu", mode: str = "auto",

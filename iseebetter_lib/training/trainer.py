@@ -100,15 +100,19 @@ def _training_precision(precision: str, device: torch.device) -> str:
     return check_precision(precision, device, option="train.precision")
 
 
-def _fast_generator(generator: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
+def _fast_generator(generator: torch.nn.Module, device: torch.device, precision: str,
+                    compile_graph: bool = False) -> torch.nn.Module:
     """bf16 on a CPU trains through `models.fastpath` (channels_last, batched neighbour branch, sub-pixel transposed
-    convolutions where the CPU has native bf16), converting the live module in place: the optimiser steps the same
-    tensors and checkpoints keep their keys."""
+    convolutions where the CPU has native bf16; compiled with `train.compile`), converting the live module in
+    place: the optimiser steps the same tensors and checkpoints keep their keys."""
     if device.type != "cpu" or precision != "bf16":
+        if compile_graph:
+            warnings.warn("train.compile applies to bf16 training on a CPU; ignored", stacklevel=3)
         return generator
     from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator
 
-    return prepare_generator(generator, device, bf16_mode(device, training=True), copy_weights=False)
+    mode = "bf16-cl-compile" if compile_graph else bf16_mode(device, training=True)
+    return prepare_generator(generator, device, mode, copy_weights=False)
 
 
 def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistInfo, precision: str, out_dir: Path,
@@ -154,7 +158,7 @@ def _step_nets(run: TrainingRun, info: distributed.DistInfo, precision: str, g_l
     """What a step touches; under DDP both nets are wrapped and the discriminator's BatchNorm statistics are taken
     over the global batch, as one process would compute them."""
     device, t = run.device, run.cfg.train
-    generator, discriminator = _fast_generator(run.generator, device, precision), run.discriminator
+    generator, discriminator = _fast_generator(run.generator, device, precision, t.compile), run.discriminator
     if info.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
