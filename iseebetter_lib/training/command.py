@@ -30,7 +30,9 @@ examples:
   iseebetter train --preset tiny --steps 20 --gan-steps 5 --out runs/try
   iseebetter train --preset full --data-root /data/vimeo_septuplet --device cuda --precision bf16
   iseebetter train --out runs/compact --resume       continue exactly where the last checkpoint stopped
-  iseebetter train --set train.lr=2e-4 --set loss.weights.tv=0   (`loss.` is short for `train.loss.`)"""
+  iseebetter train --set train.lr=2e-4 --set loss.weights.tv=0   (`loss.` is short for `train.loss.`)
+  iseebetter train --preset reduced --precision bf16 --set train.compile=true
+                                                     CPU bf16 steps under torch.compile (needs a C++ compiler)"""
 
 # flag dest -> dotted configuration key
 FLAG_KEYS = {
