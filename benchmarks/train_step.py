@@ -102,10 +102,10 @@ def main() -> None:
             if k > 0:
                 times[m].append(dt)
     base = statistics.median(times["fp32"])
+    memory = "peak RSS above baseline" if a.exact_memory else "RSS growth in a step"
     print(f"\n{a.preset} RBPN training step (batch {batch}, LR patch {patch}, {cfg.train.loss.pixel} loss, Adam lr "
           f"{cfg.train.lr}), median of {a.steps - 1} steps after a warm-up\n"
-          f"| mode | step (s) | speed-up vs fp32 | {'peak RSS above baseline' if a.exact_memory else 'RSS growth in a step'} "
-          "(MB) | loss per step |\n|---|---|---|---|---|")
+          f"| mode | step (s) | speed-up vs fp32 | {memory} (MB) | loss per step |\n|---|---|---|---|---|")
     for m in a.modes:
         s = statistics.median(times[m])
         print(f"| {m} | {s:.3f} | {base / s:.2f}x | {mem[m]:.0f} | " + ", ".join(f"{v:.5f}" for v in losses[m]) + " |")

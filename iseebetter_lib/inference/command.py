@@ -73,9 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="model (--weights, else the shipped model) or bicubic (MATLAB-exact baseline); default model")
     p.add_argument("--device", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
     p.add_argument("--precision", metavar="fp32|bf16|fp16",
-                   help="fp32; bf16 (CUDA autocast, or the CPU fast path); fp16 (CUDA only). Default: as saved with "
-                        "the weights, else bf16 on a CPU with native bf16 kernels (AVX512-BF16 or AMX: about 2x faster, "
-                        "0.003 dB below fp32 on Vid4) and fp32 elsewhere")
+                   help="fp32; bf16 (CUDA autocast, or the CPU fast path); fp16 (CUDA only). Default: as saved "
+                        "with the weights, else bf16 on a CPU with native bf16 kernels (AVX512-BF16 or AMX: about 2x "
+                        "faster, 0.003 dB below fp32 on Vid4) and fp32 elsewhere")
     p.add_argument("--tile", metavar="N|auto",
                    help="core tile side in LR pixels, or auto (default): whole frame unless it exceeds the memory "
                         "budget")

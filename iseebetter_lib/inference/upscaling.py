@@ -79,8 +79,8 @@ def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | 
     or a folder of PNGs. Every argument is checked before any work; the output appears only when complete.
 
     Flow and window rule come from the generator file's saved inference configuration (today's defaults when it
-    has none); `device` (default auto), `precision` (`default_precision`), `tile` (auto), `boundary` and `future_frames`, when
-    given, override it (a note on stderr says so). A truncated or corrupt video is an error unless
+    has none); `device` (default auto), `precision` (default: `default_precision`), `tile` (auto), `boundary` and
+    `future_frames`, when given, override it (a note on stderr says so). A truncated or corrupt video is an error unless
     `allow_truncated` (then a warning and the frames read)."""
     from iseebetter_lib.inference.writer import check_output, open_output
 
