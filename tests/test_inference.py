@@ -65,6 +65,7 @@ def test_upscale_applies_the_saved_configuration(weights, tmp_path):
     from iseebetter_lib.data import degrade
     from iseebetter_lib.data.readers import read_frame_folder
     from iseebetter_lib.inference import Engine, upscale
+    from iseebetter_lib.inference.upscaling import default_precision
 
     lr = degrade(read_frame_folder(weights["root"] / "moving"), 4)
     write_frames(tmp_path / "lr", lr)
@@ -73,8 +74,9 @@ def test_upscale_applies_the_saved_configuration(weights, tmp_path):
         upscale(tmp_path / "lr", tmp_path / name, weights=weights[name], device="cpu", progress=False)
         outputs[name] = read_frame_folder(tmp_path / name)
     loaded = load_generator_file(weights["new"])
-    expected = np.stack(list(Engine(loaded.generator, loaded.model_cfg, dataclasses.replace(SAVED, device="cpu"))
-                             .clip(lr)))
+    # precision is how to run here, not how the model was trained: the saved default gives way to upscale's own
+    run_here = dataclasses.replace(SAVED, device="cpu", precision=default_precision(torch.device("cpu")))
+    expected = np.stack(list(Engine(loaded.generator, loaded.model_cfg, run_here).clip(lr)))
     np.testing.assert_array_equal(outputs["new"], expected)
     assert not np.array_equal(outputs["new"], outputs["old"])
 
