@@ -33,14 +33,16 @@ def resolve_device(device: str | torch.device, option: str = "--device") -> torc
     raise UserError(f"{option}: unknown device {device!r} (expected auto, cpu or cuda)")
 
 
-def tune_cpu_allocator() -> bool:
-    """Ask glibc to keep freed memory (no mmap for large blocks, no trimming), so that the model's large temporaries
+def tune_cpu_allocator(device: str | torch.device = "cpu") -> bool:
+    """For a run on `device` (as `--device` names it) that is the CPU: ask glibc to keep freed memory (no mmap for large blocks, no trimming), so that the model's large temporaries
     (an HR feature map of a 320x240 frame is 39 MB in bf16) stop costing page faults on every allocation: the compact
     model upscaling 320x240 runs about 3x faster (`benchmarks/model.py compact`). The price is a higher peak where
     temporaries of many sizes interleave (fp32 paper generator on a Vid4 frame: 2.2 -> 3.0 GB). Process-wide, so only
     the command line calls it; returns False where unavailable (not glibc) or disabled with
-    ISEEBETTER_NO_MALLOC_TUNING=1."""
+    ISEEBETTER_NO_MALLOC_TUNING=1, and for other devices."""
     if os.environ.get("ISEEBETTER_NO_MALLOC_TUNING") == "1" or not sys.platform.startswith("linux"):
+        return False
+    if resolve_device(device).type != "cpu":
         return False
     try:
         import ctypes

@@ -88,7 +88,7 @@ def frames_log_path(json_out: str | None, results_dir: str | None) -> Path | Non
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything cheap first (outputs, paths, numbers), then evaluate, print and write."""
-    from iseebetter_lib.device import resolve_device, tune_cpu_allocator
+    from iseebetter_lib.device import tune_cpu_allocator
     from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
     from iseebetter_lib.evaluation.tables import csv_text, results_table
     from iseebetter_lib.io import atomic_write_text
@@ -129,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--resume: needs --json or --results-dir (where the per-frame results of the run are)")
     if args.resume and not results_log.is_file():
         print(f"note: --resume: {results_log} does not exist yet; starting from the first frame", file=sys.stderr)
-    if resolve_device(args.device or "cpu").type == "cpu":
-        tune_cpu_allocator()
+    tune_cpu_allocator(args.device or "cpu")
     result = evaluate(
         dataset=args.dataset, root=args.root, list_file=args.list_file,
         method="model" if args.weights else args.method, weights=args.weights, degradation=args.degradation,

@@ -33,7 +33,7 @@ def _number(name: str, text: str | None, kind: type) -> float | int | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; prints a one-line summary on stdout."""
-    from iseebetter_lib.device import resolve_device, tune_cpu_allocator
+    from iseebetter_lib.device import tune_cpu_allocator
     from iseebetter_lib.inference.upscaling import upscale
     from iseebetter_lib.models.shipped import default_weights, shipped_note
 
@@ -41,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if weights is None and args.method == "model":
         weights = default_weights()
         print(shipped_note(weights), file=sys.stderr)
-    if resolve_device(args.device or "auto").type == "cpu":
-        tune_cpu_allocator()
+    tune_cpu_allocator(args.device or "auto")
     report = upscale(
         args.input, args.output, weights=weights, method=args.method, device=args.device,
         precision=args.precision, tile=args.tile, boundary=args.boundary,
