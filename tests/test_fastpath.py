@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -158,15 +162,29 @@ def test_subpixel_index_cached_under_inference_mode_still_trains() -> None:
     assert w.grad is not None and torch.isfinite(w.grad).all()
 
 
-def test_a_failing_compile_is_one_user_error(monkeypatch) -> None:
-    """No working C++ compiler for inductor's CPU kernels: one line naming the cause and the way out."""
-    import torch._inductor.config as inductor_config
+def test_a_failing_compile_is_one_user_error() -> None:
+    """No working C++ compiler for inductor's CPU kernels: one line naming the cause and the way out. In a child
+    process: inductor remembers a failed compiler check for the life of the process."""
+    import subprocess
+    import sys
 
-    from iseebetter_lib.errors import UserError
-
-    monkeypatch.setattr(inductor_config.cpp, "cxx", ("/nonexistent/g++",))
-    g = build_generator(preset("tiny").model)
-    fast = prepare_generator(g, "cpu", "bf16-cl-compile", copy_weights=False)
-    x, nb, fl = _inputs(2, 8, 8)
-    with pytest.raises(UserError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without compiling"):
-        fast(x, nb, fl)
+    child = """
+import torch._inductor.config as inductor_config
+from iseebetter_lib.config import preset
+from iseebetter_lib.errors import UserError
+from iseebetter_lib.models import build_generator
+from iseebetter_lib.models.fastpath import prepare_generator
+from test_fastpath import _inputs
+inductor_config.cpp.cxx = ("/nonexistent/g++",)
+fast = prepare_generator(build_generator(preset("tiny").model), "cpu", "bf16-cl-compile", copy_weights=False)
+try:
+    fast(*_inputs(2, 8, 8))
+except UserError as exc:
+    print(exc)
+"""
+    here = str(Path(__file__).resolve().parent)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])})
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1, out.stdout + out.stderr
+    assert re.fullmatch(r"torch.compile failed \(.*C\+\+ compiler.*\); run without compiling .*", lines[0]), lines

@@ -171,7 +171,9 @@ class FastGenerator(nn.Module):
         try:
             return self._compiled(x, neighbours, flows).float().contiguous()
         except torch._dynamo.exc.BackendCompilerFailed as exc:  # e.g. no C++ compiler for inductor's CPU kernels
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            cause = getattr(exc, "inner_exception", None) or exc
+            text = str(cause).strip()
+            reason = f"{type(cause).__name__}: {text.splitlines()[0]}" if text else type(cause).__name__
             raise UserError(f"torch.compile failed ({reason[:200]}); run without compiling "
                             "(train.compile=false, or a mode without -compile)") from None
 
