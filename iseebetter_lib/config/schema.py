@@ -3,7 +3,8 @@
 `ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
 `ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
 tile, device) and is saved beside the weights. The override engine (`overrides.py`) and the presets
-(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`).
+(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`). The
+registries (`GENERATORS`, `LOSS_TERMS`, `TRAINING_SOURCES`) are declared here, beside the keys that name them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from iseebetter_lib.config.registry import (GeneratorEntry, LossTerm, TrainingSource, registered,  # noqa: F401
+                                            resolve)
 from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
                                          integer, pair, real, setting, text)
 
@@ -21,37 +24,13 @@ BOUNDARIES = ("copy", "reflect")
 SCALES = (2, 4, 8)
 
 
-# Registries: one entry adds a generator, a loss term or a training source. An entry names its implementation as
-# "module:attribute" (resolved with importlib by the floor that owns it: `models.registry`, `losses`,
+# Registries (entry types in `registry.py`): one entry adds a generator, a loss term or a training source. An entry
+# names its code as "module:attribute", imported by the floor that owns it (`models.registry`, `losses`,
 # `data.sources`), so this floor knows the names, and validates them, without importing what is above it.
-
-
-@dataclass(frozen=True)
-class GeneratorEntry:
-    """A generator: its class or builder (called with the `ModelConfig` fields its signature names) and the
-    numbers of input frames it takes (target included)."""
-
-    builder: str
-    min_frames: int = 2
-    max_frames: int = 64
-
-
 GENERATORS: dict[str, GeneratorEntry] = {
     "rbpn": GeneratorEntry("iseebetter_lib.models.rbpn:RBPN"),  # iSeeBetter's generator (the paper's)
     "dbpn": GeneratorEntry("iseebetter_lib.models.dbpn:DBPN", 1, 1),  # RBPN's single-image branch alone
 }
-
-
-@dataclass(frozen=True)
-class LossTerm:
-    """A term of the generator loss: its module (with ``from_config(cfg, weight, vgg)`` and ``inputs``), its
-    default weight, and its variants (the first is the default; each term with variants is a `LossConfig` key)."""
-
-    builder: str
-    weight: float
-    kinds: tuple[str, ...] = ()
-    note: str = ""
-
 
 LOSS_TERMS: dict[str, LossTerm] = {  # the four-fold loss, in its usual order; weights are the original code's
     "pixel": LossTerm("iseebetter_lib.losses:PixelLoss", 1.0, ("mse", "l1"),
@@ -65,37 +44,12 @@ LOSS_TERMS: dict[str, LossTerm] = {  # the four-fold loss, in its usual order; w
 }
 DISCRIMINATOR_LOSSES = ("original", "bce")  # 1 - D(HR) + D(SR), or BCE
 
-@dataclass(frozen=True)
-class TrainingSource:
-    """A source of training clips: its reader, ``reader(cfg: DataConfig, split, progress) -> clips``, and one line
-    saying what it reads (the command line's help)."""
-
-    reader: str
-    about: str
-
-
 TRAINING_SOURCES: dict[str, TrainingSource] = {
     "embedded": TrainingSource("iseebetter_lib.data.sources:embedded_clips", "clips cut from the sample videos"),
     "vimeo90k": TrainingSource("iseebetter_lib.data.sources:vimeo_clips", "a Vimeo-90K septuplet tree"),
     "folder": TrainingSource("iseebetter_lib.data.sources:folder_clips", "folders of frames, one per clip"),
     "video": TrainingSource("iseebetter_lib.data.sources:video_clips", "video files, cut into shots"),
 }
-
-
-def resolve(target: str) -> Any:
-    """The object a registry entry's "module:attribute" names (imported now; the floor that owns it calls this)."""
-    import importlib
-
-    module, _, attribute = target.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in attribute.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def registered(registry: Mapping[str, Any], what: str) -> Rule:
-    """A name in `registry` (looked up when checked, so entries added later are accepted)."""
-    return Rule(lambda v: isinstance(v, str) and v in registry, f"a registered {what} ({', '.join(registry)})")
 
 
 @dataclass

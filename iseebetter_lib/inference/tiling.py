@@ -1,7 +1,7 @@
 """Spatial tiling for frames too large for memory: overlapping LR tiles, each output pixel taken from one tile's core.
 
-Why crop rather than blend: a generator (RBPN, DBPN) is translation-equivariant in whole LR pixels (every projection has stride s in HR),
-so a tile padded by at least the network's receptive radius gives exactly the untiled values in its core. The
+Why crop rather than blend: RBPN and DBPN are translation-equivariant in whole LR pixels (every projection has
+stride s in HR), so a tile padded by at least the network's receptive radius gives exactly the untiled values in its core. The
 theoretical radius of deep configurations is large (126 LR px for the paper's), while the influence of far pixels
 decays fast; the default overlap is the radius capped at `OVERLAP_CAP`, which keeps tiled and untiled outputs
 within one uint8 level in our measurements (see tests and benchmarks).

@@ -1,5 +1,6 @@
-"""CPU fast path for the generators it knows (RBPN, DBPN): bf16 with channels_last (oneDNN's native bf16 convolutions), the recurrence's
-neighbour-only work batched, optional exact sub-pixel deconvolutions and torch.compile.
+"""CPU fast path for the generators it knows (RBPN, DBPN): bf16 with channels_last (oneDNN's native bf16
+convolutions), the recurrence's neighbour-only work batched, optional exact sub-pixel deconvolutions and
+torch.compile.
 
 `prepare_generator(g, device, mode)` returns a `FastGenerator`, a module with the generator's call signature
 `(x, neighbours, flows) -> sr` (fp32 output). Modes:
