@@ -5,7 +5,6 @@ from iseebetter_lib.models.convert import convert_original_state_dict
 from iseebetter_lib.models.dbpn import DBPN
 from iseebetter_lib.models.discriminator import Discriminator
 from iseebetter_lib.models.rbpn import RBPN
-from iseebetter_lib.models.registry import build_generator, generator_class, needs_neighbours
+from iseebetter_lib.models.registry import build_generator, generator_class
 
-__all__ = ["DBPN", "RBPN", "Discriminator", "build_generator", "convert_original_state_dict", "generator_class",
-           "needs_neighbours"]
+__all__ = ["DBPN", "RBPN", "Discriminator", "build_generator", "convert_original_state_dict", "generator_class"]

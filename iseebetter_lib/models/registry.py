@@ -35,8 +35,3 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
     cfg.validate()
     builder = generator_class(cfg.name)
     return builder(**accepted_kwargs(builder, cfg.kwargs()))
-
-
-def needs_neighbours(cfg: ModelConfig) -> bool:
-    """Whether the model takes neighbours and flows (a one-frame window has none)."""
-    return cfg.nFrames > 1
