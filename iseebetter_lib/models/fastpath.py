@@ -132,9 +132,16 @@ def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], fl
     if not tail_buffer:
         feats = torch.cat(kept, dim=1)
         kept.clear()
+    return output_tail(g, feats.float() if fp32_tail and not tail_buffer else feats, x, fp32_tail, x_fp32)
+
+
+def output_tail(g: RBPN | DBPN, feats: torch.Tensor, x: torch.Tensor, fp32_tail: bool,
+                x_fp32: torch.Tensor | None) -> torch.Tensor:
+    """The output conv on `feats` plus, for a residual generator, the bicubic upsampling of the target; with
+    `fp32_tail` outside any autocast, from `x_fp32` (else `x` in fp32) when given."""
     ctx = torch.autocast(device_type=x.device.type, enabled=False) if fp32_tail else contextlib.nullcontext()
     with ctx:
-        out = g.output(feats.float() if fp32_tail and not tail_buffer else feats)
+        out = g.output(feats)
         if g.residual:
             h, w = x.shape[-2:]
             s = g.scale_factor
@@ -148,15 +155,7 @@ def single_frame_forward(g: DBPN, x: torch.Tensor, fp32_tail: bool = False,
     """DBPN.forward with, under `fp32_tail`, the output conv and the bicubic residual in fp32 outside any autocast
     (as `hoisted_forward` does for RBPN)."""
     feats = g.DBPN(g.feat0(x))
-    ctx = torch.autocast(device_type=x.device.type, enabled=False) if fp32_tail else contextlib.nullcontext()
-    with ctx:
-        out = g.output(feats.float() if fp32_tail else feats)
-        if g.residual:
-            h, w = x.shape[-2:]
-            s = g.scale_factor
-            xr = x_fp32 if x_fp32 is not None else (x.float() if fp32_tail else x)
-            out = out + F.interpolate(xr, size=(h * s, w * s), mode="bicubic", align_corners=False)
-    return out
+    return output_tail(g, feats.float() if fp32_tail else feats, x, fp32_tail, x_fp32)
 
 
 class FastGenerator(nn.Module):
