@@ -170,8 +170,8 @@ class GeneratorLoss(nn.Module):
         parts = {}
         for name in self.weights:
             term = getattr(self, name)
-            args = [given[k] for k in term.inputs] if term is not None else [None]
-            parts[name] = term(*args) if all(a is not None for a in args) else zero
+            args = None if term is None else [given[k] for k in term.inputs]
+            parts[name] = zero if args is None or any(a is None for a in args) else term(*args)
         total = functools.reduce(operator.add, parts.values())
         return total, {k: v.detach() for k, v in parts.items()}
 
