@@ -19,7 +19,7 @@ from iseebetter_lib.models.fastpath import prepare_generator, supports_fast_path
 from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint, load_generator_file,
                                           save_checkpoint)
 from iseebetter_lib.training import train
-from test_registry import toy_clips, toy_frames
+from test_registry import _evaluate, toy_clips, toy_frames
 
 DBPN_KEYS = {"model.name": "dbpn", "model.nFrames": 1, "data.nFrames": 1}
 
@@ -146,7 +146,7 @@ def test_a_generator_file_without_a_model_name_loads_as_rbpn(tmp_path) -> None:
         load_generator_file(tmp_path / "old.pt", model_cfg=ModelConfig(name="dbpn", nFrames=1))
 
 
-def test_train_picks_dbpn_by_the_override_syntax(tmp_path, monkeypatch, capsys) -> None:
+def test_train_picks_dbpn_by_the_override_syntax_and_evaluate_scores_it(tmp_path, monkeypatch, capsys) -> None:
     from iseebetter_lib.config.schema import TRAINING_SOURCES, TrainingSource
 
     monkeypatch.setitem(TRAINING_SOURCES, "toy", TrainingSource("test_registry:toy_clips", "synthetic clips"))
@@ -156,3 +156,5 @@ def test_train_picks_dbpn_by_the_override_syntax(tmp_path, monkeypatch, capsys) 
                  "--set", f"data.cache_dir={tmp_path / 'cache'}",
                  *[a for k, v in DBPN_KEYS.items() for a in ("--set", f"{k}={v}")]]) == 0
     assert load_generator_file(out / "generator.pt").model_cfg.name == "dbpn"
+    scores = _evaluate(tmp_path, out / "generator.pt")  # the same evaluation command
+    assert np.isfinite(scores["average"]["psnr_y"]) and set(scores["clips"]) == {"clip"}
