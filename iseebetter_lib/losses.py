@@ -1,7 +1,9 @@
 """iSeeBetter's four-fold loss, with the paper's and the original code's variants of each term.
 
 Every term is a module holding its weight; its `forward` returns the *weighted* value, so that
-``total == sum(terms.values())`` in `GeneratorLoss`:
+``total == sum(terms.values())`` in `GeneratorLoss`. The terms are those of `config.schema.LOSS_TERMS` (one entry
+each: the class, its default weight, its variants); a term class says which of ``sr``, ``hr``, ``d_sr`` it takes
+(`inputs`) and builds itself from a `LossConfig` (`from_config`):
 
 - `PixelLoss`: MSE (paper; original with --APITLoss) or L1 (original default).
 - `PerceptualLoss`: MSE between frozen VGG features of SR and HR; ``vgg16`` = `features[:31]` (original code),
@@ -15,11 +17,16 @@ Every term is a module holding its weight; its `forward` returns the *weighted* 
 
 from __future__ import annotations
 
+import functools
+import operator
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from iseebetter_lib.config import LossConfig
+from iseebetter_lib.config.schema import DISCRIMINATOR_LOSSES, LOSS_TERMS, resolve
 from iseebetter_lib.vgg import VGGFeatures, load_vgg_features
 
 EPS = 1e-8
@@ -27,14 +34,26 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def check_kind(term: str, kind: str, kinds: tuple[str, ...] | None = None) -> None:
+    """A term's variant must be one its `LOSS_TERMS` entry lists (ValueError naming both)."""
+    kinds = LOSS_TERMS[term].kinds if kinds is None else kinds
+    if kind not in kinds:
+        raise ValueError(f"{term} loss kind: expected {' or '.join(repr(k) for k in kinds)}, got {kind!r}")
+
+
 class PixelLoss(nn.Module):
     """weight * MSE(sr, hr) or weight * L1(sr, hr)."""
 
     def __init__(self, kind: str = "mse", weight: float = 1.0) -> None:
         super().__init__()
-        if kind not in ("mse", "l1"):
-            raise ValueError(f"pixel loss kind: expected 'mse' or 'l1', got {kind!r}")
+        check_kind("pixel", kind)
         self.kind, self.weight = kind, float(weight)
+
+    inputs = ("sr", "hr")
+
+    @classmethod
+    def from_config(cls, cfg: LossConfig, weight: float, vgg: VGGFeatures | None = None) -> "PixelLoss":
+        return cls(cfg.pixel, weight)
 
     def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         fn = F.mse_loss if self.kind == "mse" else F.l1_loss
@@ -51,6 +70,13 @@ class PerceptualLoss(nn.Module):
         self.vgg = vgg if vgg is not None else load_vgg_features(kind, vgg_path, allow_random)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    inputs = ("sr", "hr")
+
+    @classmethod
+    def from_config(cls, cfg: LossConfig, weight: float, vgg: VGGFeatures | None = None) -> "PerceptualLoss":
+        return cls(cfg.perceptual, weight, cfg.imagenet_norm, vgg=vgg, vgg_path=cfg.vgg_weights,
+                   allow_random=cfg.allow_random_vgg)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         if self.imagenet_norm:
@@ -72,9 +98,14 @@ class AdversarialLoss(nn.Module):
 
     def __init__(self, kind: str = "mean", weight: float = 1.0, eps: float = EPS) -> None:
         super().__init__()
-        if kind not in ("mean", "log"):
-            raise ValueError(f"adversarial loss kind: expected 'mean' or 'log', got {kind!r}")
+        check_kind("adversarial", kind)
         self.kind, self.weight, self.eps = kind, float(weight), eps
+
+    inputs = ("d_sr",)  # D's probabilities on SR: only in the GAN stage
+
+    @classmethod
+    def from_config(cls, cfg: LossConfig, weight: float, vgg: VGGFeatures | None = None) -> "AdversarialLoss":
+        return cls(cfg.adversarial, weight)
 
     def forward(self, d_sr: torch.Tensor) -> torch.Tensor:
         if self.kind == "log":
@@ -87,9 +118,14 @@ class TVLoss(nn.Module):
 
     def __init__(self, kind: str = "sq", weight: float = 1.0) -> None:
         super().__init__()
-        if kind not in ("sq", "abs"):
-            raise ValueError(f"tv loss kind: expected 'sq' or 'abs', got {kind!r}")
+        check_kind("tv", kind)
         self.kind, self.weight = kind, float(weight)
+
+    inputs = ("sr",)
+
+    @classmethod
+    def from_config(cls, cfg: LossConfig, weight: float, vgg: VGGFeatures | None = None) -> "TVLoss":
+        return cls(cfg.tv, weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dy = x[:, :, 1:, :] - x[:, :, :-1, :]
@@ -102,40 +138,41 @@ class TVLoss(nn.Module):
         return self.weight * 2 * (dy.pow(2).sum() / count_y + dx.pow(2).sum() / count_x) / b
 
 
-class GeneratorLoss(nn.Module):
-    """The four-fold generator loss from a `LossConfig`: ``loss_fn(sr, hr, d_sr=None) -> (total, terms)``.
+def term_class(name: str) -> Any:
+    """The class registered for loss term `name` in `LOSS_TERMS` ("module:Class")."""
+    return resolve(LOSS_TERMS[name].builder)
 
-    `terms` maps pixel/perceptual/adversarial/tv to the detached *weighted* contribution of each term (their sum is
-    `total`). A term with weight 0 is skipped and reported as 0; VGG is loaded only if
-    the perceptual weight is non-zero. The adversarial term needs `d_sr` (D's probabilities on `sr`, shape (B,));
-    when `d_sr` is None (pixel pre-training) it is skipped and reported as 0.
+
+class GeneratorLoss(nn.Module):
+    """The generator loss from a `LossConfig`, one term per `LOSS_TERMS` entry: ``loss_fn(sr, hr, d_sr=None) ->
+    (total, terms)``.
+
+    `terms` maps each term's name to its detached *weighted* contribution (their sum, in `LOSS_TERMS` order, is
+    `total`). A term with weight 0 is not built and reported as 0 (VGG is loaded only if the perceptual weight is
+    non-zero); so is a term whose input is missing: the adversarial term needs `d_sr` (D's probabilities on `sr`,
+    shape (B,)), which is None in pixel pre-training. Each term is an attribute named after it (None when off).
     """
 
     def __init__(self, cfg: LossConfig | None = None, vgg: VGGFeatures | None = None) -> None:
         super().__init__()
         cfg = cfg if cfg is not None else LossConfig()
         cfg.validate()
-        w = cfg.weights.as_dict()
-        self.weights = w
-        self.pixel = PixelLoss(cfg.pixel, w["pixel"]) if w["pixel"] else None
-        self.perceptual = (PerceptualLoss(cfg.perceptual, w["perceptual"], cfg.imagenet_norm, vgg=vgg,
-                                          vgg_path=cfg.vgg_weights, allow_random=cfg.allow_random_vgg)
-                           if w["perceptual"] else None)
-        self.adversarial = AdversarialLoss(cfg.adversarial, w["adversarial"]) if w["adversarial"] else None
-        self.tv = TVLoss(cfg.tv, w["tv"]) if w["tv"] else None
+        self.weights = cfg.weights.as_dict()
+        for name, weight in self.weights.items():
+            self.add_module(name, term_class(name).from_config(cfg, weight, vgg) if weight else None)
 
     def forward(self, sr: torch.Tensor, hr: torch.Tensor,
                 d_sr: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if sr.shape != hr.shape:
             raise ValueError(f"sr/hr: shapes differ, {tuple(sr.shape)} vs {tuple(hr.shape)}")
+        given = {"sr": sr, "hr": hr, "d_sr": d_sr}
         zero = sr.new_zeros(())
-        parts = {
-            "pixel": self.pixel(sr, hr) if self.pixel is not None else zero,
-            "perceptual": self.perceptual(sr, hr) if self.perceptual is not None else zero,
-            "adversarial": self.adversarial(d_sr) if self.adversarial is not None and d_sr is not None else zero,
-            "tv": self.tv(sr) if self.tv is not None else zero,
-        }
-        total = parts["pixel"] + parts["perceptual"] + parts["adversarial"] + parts["tv"]
+        parts = {}
+        for name in self.weights:
+            term = getattr(self, name)
+            args = None if term is None else [given[k] for k in term.inputs]
+            parts[name] = zero if args is None or any(a is None for a in args) else term(*args)
+        total = functools.reduce(operator.add, parts.values())
         return total, {k: v.detach() for k, v in parts.items()}
 
 
@@ -145,8 +182,7 @@ class DiscriminatorLoss(nn.Module):
     def __init__(self, cfg: LossConfig | None = None, eps: float = EPS) -> None:
         super().__init__()
         self.kind = (cfg if cfg is not None else LossConfig()).discriminator
-        if self.kind not in ("original", "bce"):
-            raise ValueError(f"discriminator loss kind: expected 'original' or 'bce', got {self.kind!r}")
+        check_kind("discriminator", self.kind, DISCRIMINATOR_LOSSES)
         self.eps = eps
 
     def forward(self, d_hr: torch.Tensor, d_sr: torch.Tensor) -> torch.Tensor:

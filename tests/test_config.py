@@ -89,7 +89,7 @@ def test_load_config_errors_are_one_line(tmp_path):
 
 # One bad value for every key of ExperimentConfig (type or range): it must fail with a one-line error naming the key.
 BAD_VALUES = {
-    "model.num_channels": 0, "model.base_filter": -1, "model.feat": "many", "model.num_stages": 0,
+    "model.name": "srcnn", "model.num_channels": 0, "model.base_filter": -1, "model.feat": "many", "model.num_stages": 0,
     "model.n_resblock": 0, "model.nFrames": 1, "model.scale_factor": 3, "model.residual": "perhaps",
     "model.output_init_scale": 0,
     "data.source": "web", "data.root": "", "data.list_file": "", "data.scale": 5, "data.nFrames": 1,

@@ -215,3 +215,30 @@ def test_generator_loss_four_terms_with_random_vgg() -> None:
     assert total.item() == pytest.approx(sum(t.item() for t in terms.values()), rel=1e-6)
     total.backward()
     assert sr.grad is not None
+
+
+# The four terms' values on a fixed input, written down from the implementation before the loss-term registry
+# (GeneratorLoss naming each term): iterating over LOSS_TERMS must give the same numbers, bit for bit.
+BEFORE_REGISTRY = {
+    (): (0.1657530963420868, [0.16659800708293915, 2.123405238307896e-07, -0.000845132046379149,
+                              1.3359710671068115e-08], 0.16659823060035706),
+    (("pixel", "l1"), ("adversarial", "log"), ("tv", "abs"), ("perceptual", "vgg19"), ("imagenet_norm", True)): (
+        0.3330763280391693, [0.3329060971736908, 7.943230002638302e-07, 0.00016943881928455085,
+                             1.3365540674215026e-08], 0.33290690183639526),
+}
+
+
+@pytest.mark.parametrize("variant", list(BEFORE_REGISTRY))
+def test_registered_terms_give_the_numbers_of_the_named_terms(variant) -> None:
+    torch.manual_seed(0)
+    sr, hr = torch.rand(2, 3, 48, 48), torch.rand(2, 3, 48, 48)
+    d_sr = torch.rand(2) * 0.9 + 0.05
+    torch.manual_seed(1)  # the random VGG features
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loss_fn = GeneratorLoss(LossConfig(allow_random_vgg=True, **dict(variant)))
+    total, terms = loss_fn(sr, hr, d_sr)
+    expected_total, expected_terms, expected_pretrain = BEFORE_REGISTRY[variant]
+    assert list(terms) == ["pixel", "perceptual", "adversarial", "tv"]
+    assert total.item() == expected_total and [v.item() for v in terms.values()] == expected_terms
+    assert loss_fn(sr, hr, None)[0].item() == expected_pretrain  # no D(SR): the adversarial term is 0

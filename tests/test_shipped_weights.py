@@ -218,7 +218,8 @@ def test_the_repository_shipped_model_is_the_laptop_preset():
 
     shipped = json.loads(card_file.read_text())["config"]
     expected = preset("laptop").to_dict()
-    assert shipped["model"] == expected["model"]
+    # a card written before the generator registry has no model.name: it is an RBPN's, the default
+    assert {"name": "rbpn", **shipped["model"]} == expected["model"]
     for key in ("pretrain_steps", "gan_steps", "lr", "lr_decay_at", "batch_size", "precision", "seed"):
         assert shipped["train"][key] == expected["train"][key], key
     for key in ("nFrames", "patch_size", "source", "degradation"):

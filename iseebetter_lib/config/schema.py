@@ -3,7 +3,8 @@
 `ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
 `ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
 tile, device) and is saved beside the weights. The override engine (`overrides.py`) and the presets
-(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`).
+(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`). The
+registries (`GENERATORS`, `LOSS_TERMS`, `TRAINING_SOURCES`) are declared here, beside the keys that name them.
 """
 
 from __future__ import annotations
@@ -13,24 +14,56 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from iseebetter_lib.config.registry import (GeneratorEntry, LossTerm, TrainingSource, registered,  # noqa: F401
+                                            resolve)
 from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
                                          integer, pair, real, setting, text)
 
-LOSS_TERMS = ("pixel", "perceptual", "adversarial", "tv")  # the four-fold loss, in its usual order
 PRECISIONS = ("fp32", "bf16", "fp16")
 BOUNDARIES = ("copy", "reflect")
 SCALES = (2, 4, 8)
 
+
+# Registries (entry types in `registry.py`): one entry adds a generator, a loss term or a training source. An entry
+# names its code as "module:attribute", imported by the floor that owns it (`models.registry`, `losses`,
+# `data.sources`), so this floor knows the names, and validates them, without importing what is above it.
+GENERATORS: dict[str, GeneratorEntry] = {
+    "rbpn": GeneratorEntry("iseebetter_lib.models.rbpn:RBPN"),  # iSeeBetter's generator (the paper's)
+    "dbpn": GeneratorEntry("iseebetter_lib.models.dbpn:DBPN", 1, 1),  # RBPN's single-image branch alone
+}
+
+LOSS_TERMS: dict[str, LossTerm] = {  # the four-fold loss, in its usual order; weights are the original code's
+    "pixel": LossTerm("iseebetter_lib.losses:PixelLoss", 1.0, ("mse", "l1"),
+                      "mse (paper, --APITLoss) or l1 (original default)"),
+    "perceptual": LossTerm("iseebetter_lib.losses:PerceptualLoss", 6e-3, ("vgg16", "vgg19"),
+                           "features[:31] (code) or vgg19 (paper figure)"),
+    "adversarial": LossTerm("iseebetter_lib.losses:AdversarialLoss", 1e-3, ("mean", "log"),
+                            "-mean D(SR) (code) or -log D(SR) (paper)"),
+    "tv": LossTerm("iseebetter_lib.losses:TVLoss", 2e-8, ("sq", "abs"),
+                   "squared differences (code) or absolute (paper)"),
+}
+DISCRIMINATOR_LOSSES = ("original", "bce")  # 1 - D(HR) + D(SR), or BCE
+
+TRAINING_SOURCES: dict[str, TrainingSource] = {
+    "embedded": TrainingSource("iseebetter_lib.data.sources:embedded_clips", "clips cut from the sample videos"),
+    "vimeo90k": TrainingSource("iseebetter_lib.data.sources:vimeo_clips", "a Vimeo-90K septuplet tree"),
+    "folder": TrainingSource("iseebetter_lib.data.sources:folder_clips", "folders of frames, one per clip"),
+    "video": TrainingSource("iseebetter_lib.data.sources:video_clips", "video files, cut into shots"),
+}
+
+
 @dataclass
 class ModelConfig:
-    """The RBPN generator's arguments (original keyword names); defaults are the paper's configuration."""
+    """The generator (`name`, a key of `GENERATORS`) and its arguments (the original's keyword names); defaults are
+    the paper's RBPN. A generator takes the fields its signature names (DBPN: no `n_resblock`)."""
 
+    name: str = setting("rbpn", registered(GENERATORS, "generator"))
     num_channels: int = setting(3, integer(1, 64))
     base_filter: int = setting(256, integer(1, 4096))
     feat: int = setting(64, integer(1, 4096))
     num_stages: int = setting(3, integer(1, 64))
     n_resblock: int = setting(5, integer(1, 64))
-    nFrames: int = setting(7, integer(2, 64))
+    nFrames: int = setting(7, integer(1, 64))  # frames per window, target included; the range is the generator's
     scale_factor: int = setting(4, choice(*SCALES))
     residual: bool = setting(False, flag())  # add the bicubic upsampling of the target (off in the original)
     # scales the output conv's Kaiming init; < 1 helps short CPU budgets
@@ -38,10 +71,17 @@ class ModelConfig:
 
     def validate(self, prefix: str = "model") -> None:
         check_fields(self, prefix)
+        entry = GENERATORS[self.name]
+        check(entry.min_frames <= self.nFrames <= entry.max_frames, f"{prefix}.nFrames", self.nFrames,
+              (f"{entry.min_frames}" if entry.min_frames == entry.max_frames else
+               f"an integer in [{entry.min_frames}, {entry.max_frames}]")
+              + f" for {prefix}.name={self.name!r} (and data.nFrames the same)")
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `iseebetter_lib.models.RBPN`."""
-        return dataclasses.asdict(self)
+        """The generator's keyword arguments: every field but `name`."""
+        values = dataclasses.asdict(self)
+        values.pop("name")
+        return values
 
 
 @dataclass
@@ -69,11 +109,11 @@ class FlowConfig:
 class DataConfig:
     """Where training clips come from and how samples are made from them."""
 
-    source: str = setting("embedded", choice("embedded", "vimeo90k", "folder", "video"))
+    source: str = setting("embedded", registered(TRAINING_SOURCES, "training source"))
     root: str | None = setting(None, text(optional=True))  # dataset root (None: the embedded sample-video clips)
     list_file: str | None = setting(None, text(optional=True))  # Vimeo-90K sep_trainlist.txt style list
     scale: int = setting(4, choice(*SCALES))
-    nFrames: int = setting(7, integer(2, 64))
+    nFrames: int = setting(7, integer(1, 64))  # must equal model.nFrames (1: no neighbours, no flows)
     patch_size: int = setting(64, integer(8, 4096))  # LR patch side; HR patch is patch_size * scale
     degradation: str = setting("BI", choice("BI", "BD"))  # MATLAB bicubic, or Gaussian blur + subsample
     future_frames: bool = setting(True, flag())  # neighbours t-3..t+3 (paper) or past only
@@ -92,40 +132,42 @@ class DataConfig:
         check_fields(self, prefix)
 
 
-@dataclass
-class LossWeights:
-    """The weight of each term of the four-fold loss (0 switches a term off); defaults are the original code's."""
-
-    pixel: float = setting(1.0, real(ge=0))
-    perceptual: float = setting(6e-3, real(ge=0))
-    adversarial: float = setting(1e-3, real(ge=0))
-    tv: float = setting(2e-8, real(ge=0))
-
-    def validate(self, prefix: str = "loss.weights") -> None:
-        check_fields(self, prefix)
-
-    def as_dict(self) -> dict[str, float]:
-        """``{term: weight}`` in `LOSS_TERMS` order."""
-        return {name: float(getattr(self, name)) for name in LOSS_TERMS}
+def _weights_validate(self: Any, prefix: str = "loss.weights") -> None:
+    check_fields(self, prefix)
 
 
-@dataclass
-class LossConfig:
-    """The four-fold loss: which variant of each term and its weight."""
+def _weights_as_dict(self: Any) -> dict[str, float]:
+    """``{term: weight}`` in `LOSS_TERMS` order (a term registered after import has its entry's weight)."""
+    return {name: float(getattr(self, name, term.weight)) for name, term in LOSS_TERMS.items()}
 
-    pixel: str = setting("mse", choice("mse", "l1"))  # mse (paper, --APITLoss) or l1 (original default)
-    perceptual: str = setting("vgg16", choice("vgg16", "vgg19"))  # features[:31] (code) or vgg19 (paper figure)
-    adversarial: str = setting("mean", choice("mean", "log"))  # -mean D(SR) (code) or -log D(SR) (paper)
-    tv: str = setting("sq", choice("sq", "abs"))  # squared differences (code) or absolute (paper)
-    discriminator: str = setting("original", choice("original", "bce"))  # 1 - D(HR) + D(SR), or BCE
-    imagenet_norm: bool = setting(False, flag())  # the original feeds VGG un-normalised inputs
-    weights: LossWeights = field(default_factory=LossWeights)
+
+# One field per registered loss term (0 switches a term off).
+LossWeights = dataclasses.make_dataclass(
+    "LossWeights", [(name, float, setting(term.weight, real(ge=0))) for name, term in LOSS_TERMS.items()],
+    namespace={"validate": _weights_validate, "as_dict": _weights_as_dict,
+               "__doc__": "The weight of each term of the generator loss (0 switches a term off); defaults are "
+                          "the original code's (`LOSS_TERMS`)."})
+LossWeights.__module__ = __name__
+
+
+def _loss_validate(self: Any, prefix: str = "loss") -> None:
+    check_fields(self, prefix)
+
+
+# The variant of each loss term that has variants (`LOSS_TERMS`), then the discriminator loss and the VGG source.
+LossConfig = dataclasses.make_dataclass("LossConfig", [
+    *[(name, str, setting(term.kinds[0], choice(*term.kinds))) for name, term in LOSS_TERMS.items() if term.kinds],
+    ("discriminator", str, setting("original", choice(*DISCRIMINATOR_LOSSES))),
+    ("imagenet_norm", bool, setting(False, flag())),  # the original feeds VGG un-normalised inputs
+    ("weights", LossWeights, field(default_factory=LossWeights)),
     # a torchvision-layout VGG state dict (else $ISEEBETTER_VGG_WEIGHTS/hub)
-    vgg_weights: str | None = setting(None, text(optional=True))
-    allow_random_vgg: bool = setting(False, flag())  # explicit opt-in to random VGG features when no weights exist
-
-    def validate(self, prefix: str = "loss") -> None:
-        check_fields(self, prefix)
+    ("vgg_weights", "str | None", setting(None, text(optional=True))),
+    # explicit opt-in to random VGG features when no weights exist
+    ("allow_random_vgg", bool, setting(False, flag())),
+], namespace={"validate": _loss_validate,
+              "__doc__": "The generator loss: which variant of each term (`LOSS_TERMS`), its weights, the "
+                         "discriminator loss and where VGG comes from."})
+LossConfig.__module__ = __name__
 
 
 @dataclass

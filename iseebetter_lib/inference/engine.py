@@ -34,13 +34,13 @@ def forward(generator: torch.nn.Module, x: torch.Tensor, neighbours: torch.Tenso
 
 def fast_model(generator: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module | None:
     """The CPU fast path of `models.fastpath` for bf16 on a CPU (bf16 weights and activations in channels_last
-    where the CPU has native bf16, else bf16 autocast in channels_last; fp32 output tail); None elsewhere, where
-    `forward`'s autocast applies. fp32 always runs the original graph."""
-    from iseebetter_lib.models import RBPN
+    where the CPU has native bf16, else bf16 autocast in channels_last; fp32 output tail); None elsewhere and for
+    generators the fast path does not know, where `forward`'s autocast applies. fp32 always runs the original
+    graph."""
+    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator, supports_fast_path
 
-    if device.type != "cpu" or precision != "bf16" or not isinstance(generator, RBPN):
+    if device.type != "cpu" or precision != "bf16" or not supports_fast_path(generator):
         return None
-    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator
 
     return prepare_generator(generator, device, mode=bf16_mode(device)).eval()
 
@@ -169,15 +169,19 @@ class Engine:
         return self._plans[(h, w)]
 
     def frame(self, target: np.ndarray, neighbours: Sequence[np.ndarray]) -> np.ndarray:
-        """The HR frame (uint8 H x W x 3) of `target` from its neighbours (model order): flows, tiles, model."""
-        from iseebetter_lib.flow import compute_window_flows
-
-        flows = compute_window_flows(target, list(neighbours), self.cfg.flow)
+        """The HR frame (uint8 H x W x 3) of `target` from its neighbours (model order): flows, tiles, model.
+        A one-frame model has no neighbours: no flow is computed."""
         h, w = target.shape[:2]
+        if neighbours:
+            from iseebetter_lib.flow import compute_window_flows
+
+            flows = compute_window_flows(target, list(neighbours), self.cfg.flow)
+        else:
+            flows = np.zeros((0, 2, h, w), np.float32)
         with torch.inference_mode():
             tiles = self._tiles(h, w)
             x = _tensor([target], self.device)[:, 0]
-            nb = _tensor(neighbours, self.device)
+            nb = _tensor(neighbours, self.device) if neighbours else x.new_zeros((1, 0, *x.shape[1:]))
             fl = torch.from_numpy(np.ascontiguousarray(flows, dtype=np.float32)).to(self.device).unsqueeze(0)
             return tiling.run_tiled(self._model, x, nb, fl, self.model_cfg.scale_factor, tiles)
 

@@ -1,7 +1,7 @@
 """Spatial tiling for frames too large for memory: overlapping LR tiles, each output pixel taken from one tile's core.
 
-Why crop rather than blend: RBPN is translation-equivariant in whole LR pixels (every projection has stride s in HR),
-so a tile padded by at least the network's receptive radius gives exactly the untiled values in its core. The
+Why crop rather than blend: RBPN and DBPN are translation-equivariant in whole LR pixels (every projection has
+stride s in HR), so a tile padded by at least the network's receptive radius gives exactly the untiled values in its core. The
 theoretical radius of deep configurations is large (126 LR px for the paper's), while the influence of far pixels
 decays fast; the default overlap is the radius capped at `OVERLAP_CAP`, which keeps tiled and untiled outputs
 within one uint8 level in our measurements (see tests and benchmarks).
@@ -44,21 +44,12 @@ class Tile:
 
 
 def receptive_radius(cfg: ModelConfig) -> int:
-    """Theoretical receptive radius of RBPN in LR pixels (a projection conv/deconv reaches 1 LR px, a 3x3 conv at
-    LR 1 px, at HR 1/s px)."""
-    s = cfg.scale_factor
-    dbpn = 3 * (2 * cfg.num_stages - 1)  # up and down units: three projections each
-    misr = 1 + 2 * cfg.n_resblock + 1  # feat1 3x3, residual blocks, deconv
-    decoder = (2 * cfg.n_resblock + 1) / s
-    encoder = 2 * cfg.n_resblock / s + 1
-    state, h = 1.0, 0.0  # feat0
-    for _ in range(cfg.nFrames - 1):
-        h = max(state + dbpn, misr) + decoder
-        state = h + encoder
-    radius = h + 1 / s  # output 3x3 at HR
-    if cfg.residual:
-        radius = max(radius, 2.0)  # bicubic
-    return int(math.ceil(radius))
+    """Theoretical receptive radius in LR pixels of the generator `cfg` names: its class's `receptive_radius(cfg)`
+    (RBPN, DBPN), else `OVERLAP_CAP` (unknown structure: the capped overlap)."""
+    from iseebetter_lib.models import generator_class
+
+    radius = getattr(generator_class(cfg.name), "receptive_radius", None)
+    return int(radius(cfg)) if radius is not None else OVERLAP_CAP
 
 
 def default_overlap(cfg: ModelConfig) -> int:
@@ -87,14 +78,14 @@ def padded_pixels(h: int, w: int, tile: int, overlap: int) -> int:
 
 
 def estimate_bytes_per_pixel(cfg: ModelConfig, precision: str = "fp32") -> float:
-    """Peak activation bytes per LR pixel of one forward (inference), from the structure: the kept HR features and
-    their concat, the DBPN up outputs and their concat, a few LR maps, the inputs. Conservative: 1.06x (tiny) to
-    1.4x (full) the CPU profiler's peak."""
-    hr = cfg.scale_factor ** 2
-    n = cfg.nFrames - 1
-    floats = (2 * n * cfg.feat * hr + (2 * cfg.num_stages + 1) * cfg.feat * hr + 4 * cfg.base_filter
-              + (cfg.num_channels + 5) * (n + 1))
-    return float(floats * DTYPE_BYTES.get(precision, 4))
+    """Peak activation bytes per LR pixel of one inference forward: the generator class's `activation_floats(cfg)`
+    (RBPN, DBPN: from the structure), else a generic bound (16 HR maps of `feat` channels per window frame)."""
+    from iseebetter_lib.models import generator_class
+
+    floats = getattr(generator_class(cfg.name), "activation_floats", None)
+    generic = 16 * cfg.feat * cfg.scale_factor ** 2 * cfg.nFrames + 8 * cfg.base_filter
+    n = floats(cfg) if floats is not None else generic
+    return float(n * DTYPE_BYTES.get(precision, 4))
 
 
 @contextlib.contextmanager

@@ -44,8 +44,8 @@ class SlidingWindow:
 
     def __init__(self, frames: Iterable[np.ndarray], nFrames: int, future: bool = True, boundary: str = "copy",
                  index_fn: IndexFn | None = None) -> None:
-        if nFrames < 2:
-            raise ValueError(f"nFrames: expected >= 2, got {nFrames!r}")
+        if nFrames < 1:  # 1: a single-frame model, whose windows have no neighbours
+            raise ValueError(f"nFrames: expected >= 1, got {nFrames!r}")
         self._frames = frames
         self.nFrames = nFrames
         self.future = future

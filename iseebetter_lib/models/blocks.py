@@ -8,6 +8,7 @@ No normalisation anywhere; every activation is a PReLU with a single learnable s
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # kernel, stride, padding of every projection (up/down units, MISR deconv, encoder conv) per scale factor.
@@ -91,6 +92,12 @@ class DownBlock(nn.Module):
         h0 = self.down_conv2(l0)
         l1 = self.down_conv3(h0 - x)
         return l0 + l1
+
+
+def bicubic_base(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """The residual base: torch bicubic upsampling (align_corners=False, not clamped) of (N, C, h, w) by `scale`."""
+    h, w = x.shape[-2:]
+    return F.interpolate(x, size=(h * scale, w * scale), mode="bicubic", align_corners=False)
 
 
 def kaiming_init_(module: nn.Module) -> None:

@@ -1,5 +1,6 @@
-"""CPU fast path for RBPN: bf16 with channels_last (oneDNN's native bf16 convolutions), the recurrence's
-neighbour-only work batched, optional exact sub-pixel deconvolutions and torch.compile.
+"""CPU fast path for the generators it knows (RBPN, DBPN): bf16 with channels_last (oneDNN's native bf16
+convolutions), the recurrence's neighbour-only work batched, optional exact sub-pixel deconvolutions and
+torch.compile.
 
 `prepare_generator(g, device, mode)` returns a `FastGenerator`, a module with the generator's call signature
 `(x, neighbours, flows) -> sr` (fp32 output). Modes:
@@ -13,7 +14,9 @@ neighbour-only work batched, optional exact sub-pixel deconvolutions and torch.c
   bicubic residual in fp32 from the fp32 target; ``bf16w-cl-compile`` likewise compiled.
 
 Every non-fp32 mode also batches the MISR branch `res_feat1(feat1(cat(x, nb_j, flow_j)))` over all neighbours,
-since it does not depend on the recurrent state (the same arithmetic, one larger batch).
+since it does not depend on the recurrent state (the same arithmetic, one larger batch). DBPN has no neighbours:
+its modes are the same without the batching. `supports_fast_path` says whether a generator is one the fast path
+knows; callers run any other generator as it is (with autocast).
 ``auto`` is `choose_mode`: where oneDNN has native bf16 (AVX512-BF16 or AMX) bf16w-cl for inference and bf16-cl
 for training, else fp32-cl on CPU; fp32 on other devices (their precision is the caller's ``--precision``).
 """
@@ -30,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.models.dbpn import DBPN
 from iseebetter_lib.models.rbpn import RBPN
 from iseebetter_lib.models.subpixel import to_subpixel_
 
@@ -58,6 +62,14 @@ MODES = {m.name: m for m in (
     FastMode("bf16w-cl", bf16=True, channels_last=True, hoist=True, bf16_weights=True),
     FastMode("bf16w-cl-compile", bf16=True, channels_last=True, hoist=True, bf16_weights=True, compile=True),
 )}
+
+
+KNOWN = (RBPN, DBPN)  # generators whose structure the fast path knows (fp32 tail, batched neighbour branch)
+
+
+def supports_fast_path(generator: nn.Module) -> bool:
+    """Whether `prepare_generator` knows `generator`'s structure (other generators run as they are)."""
+    return isinstance(generator, KNOWN)
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -120,9 +132,16 @@ def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], fl
     if not tail_buffer:
         feats = torch.cat(kept, dim=1)
         kept.clear()
+    return output_tail(g, feats.float() if fp32_tail and not tail_buffer else feats, x, fp32_tail, x_fp32)
+
+
+def output_tail(g: RBPN | DBPN, feats: torch.Tensor, x: torch.Tensor, fp32_tail: bool,
+                x_fp32: torch.Tensor | None) -> torch.Tensor:
+    """The output conv on `feats` plus, for a residual generator, the bicubic upsampling of the target; with
+    `fp32_tail` outside any autocast, from `x_fp32` (else `x` in fp32) when given."""
     ctx = torch.autocast(device_type=x.device.type, enabled=False) if fp32_tail else contextlib.nullcontext()
     with ctx:
-        out = g.output(feats.float() if fp32_tail and not tail_buffer else feats)
+        out = g.output(feats)
         if g.residual:
             h, w = x.shape[-2:]
             s = g.scale_factor
@@ -131,13 +150,21 @@ def hoisted_forward(g: RBPN, x: torch.Tensor, neighbours: list[torch.Tensor], fl
     return out
 
 
+def single_frame_forward(g: DBPN, x: torch.Tensor, fp32_tail: bool = False,
+                         x_fp32: torch.Tensor | None = None) -> torch.Tensor:
+    """DBPN.forward with, under `fp32_tail`, the output conv and the bicubic residual in fp32 outside any autocast
+    (as `hoisted_forward` does for RBPN)."""
+    feats = g.DBPN(g.feat0(x))
+    return output_tail(g, feats.float() if fp32_tail else feats, x, fp32_tail, x_fp32)
+
+
 class FastGenerator(nn.Module):
     """`generator` run in a fast-path mode; call it as the generator: `(x, neighbours, flows) -> sr` in fp32.
 
     The wrapped generator's parameters are its own (a converted copy for inference, the live module for
     training: `prepare_generator(..., copy=False)`), so its state_dict keys are unchanged."""
 
-    def __init__(self, generator: RBPN, mode: str | FastMode) -> None:
+    def __init__(self, generator: RBPN | DBPN, mode: str | FastMode) -> None:
         super().__init__()
         self.mode = MODES[mode] if isinstance(mode, str) else mode
         self.generator = generator
@@ -157,6 +184,8 @@ class FastGenerator(nn.Module):
         ctx = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if m.bf16 and not m.bf16_weights
                else contextlib.nullcontext())
         with ctx:
+            if isinstance(self.generator, DBPN):
+                return single_frame_forward(self.generator, x, fp32_tail=m.bf16, x_fp32=x_fp32)
             if m.hoist:
                 return hoisted_forward(self.generator, x, neighbours, flows, fp32_tail=m.bf16, x_fp32=x_fp32)
             return self.generator(x, neighbours, flows)
@@ -178,7 +207,7 @@ class FastGenerator(nn.Module):
                             "(train.compile=false, or a mode without -compile)") from None
 
 
-def prepare_generator(generator: RBPN, device: torch.device | str = "cpu", mode: str = "auto",
+def prepare_generator(generator: RBPN | DBPN, device: torch.device | str = "cpu", mode: str = "auto",
                       copy_weights: bool = True) -> FastGenerator:
     """A `FastGenerator` for `generator` on `device` in `mode` (``auto`` = `choose_mode(device)`).
 
@@ -189,6 +218,9 @@ def prepare_generator(generator: RBPN, device: torch.device | str = "cpu", mode:
     name = choose_mode(device, training=not copy_weights) if mode == "auto" else mode
     if name not in MODES:
         raise ValueError(f"mode: expected auto or one of {', '.join(MODES)}, got {mode!r}")
+    if not supports_fast_path(generator):
+        raise ValueError(f"the fast path knows {', '.join(k.__name__ for k in KNOWN)}, not "
+                         f"{type(generator).__name__}: run it as it is")
     m = MODES[name]
     g = copy.deepcopy(generator) if copy_weights else generator
     g = g.to(device)

@@ -8,24 +8,17 @@ all nFrames - 1 steps are concatenated and a 3x3 conv makes the output (no activ
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from iseebetter_lib.config import ModelConfig
-from iseebetter_lib.models.blocks import (ConvBlock, DeconvBlock, ResnetBlock, kaiming_init_,
-                                          projection_params)
+from iseebetter_lib.models.blocks import (ConvBlock, DeconvBlock, ResnetBlock, bicubic_base,  # noqa: F401
+                                          kaiming_init_, projection_params)
 from iseebetter_lib.models.dbpn import DBPNS
 
 Frames = torch.Tensor | Sequence[torch.Tensor]
-
-
-def bicubic_base(x: torch.Tensor, scale: int) -> torch.Tensor:
-    """The residual base: torch bicubic upsampling (align_corners=False, not clamped) of (N, C, h, w) by `scale`."""
-    h, w = x.shape[-2:]
-    return F.interpolate(x, size=(h * scale, w * scale), mode="bicubic", align_corners=False)
 
 
 class RBPN(nn.Module):
@@ -81,6 +74,34 @@ class RBPN(nn.Module):
             out = out + bicubic_base(x, self.scale_factor)
         return out
 
+    @staticmethod
+    def receptive_radius(cfg: Any) -> int:
+        """Theoretical receptive radius in LR pixels of the RBPN `cfg` (a `ModelConfig`) describes: a projection
+        conv/deconv reaches 1 LR px, a 3x3 conv at LR 1 px, at HR 1/s px."""
+        s = cfg.scale_factor
+        dbpn = 3 * (2 * cfg.num_stages - 1)  # up and down units: three projections each
+        misr = 1 + 2 * cfg.n_resblock + 1  # feat1 3x3, residual blocks, deconv
+        decoder = (2 * cfg.n_resblock + 1) / s
+        encoder = 2 * cfg.n_resblock / s + 1
+        state, h = 1.0, 0.0  # feat0
+        for _ in range(cfg.nFrames - 1):
+            h = max(state + dbpn, misr) + decoder
+            state = h + encoder
+        radius = h + 1 / s  # output 3x3 at HR
+        if cfg.residual:
+            radius = max(radius, 2.0)  # bicubic
+        return int(math.ceil(radius))
+
+    @staticmethod
+    def activation_floats(cfg: Any) -> int:
+        """Peak activation floats per LR pixel of one inference forward, from the structure: the kept HR features
+        and their concat, the DBPN up outputs and their concat, a few LR maps, the inputs. Conservative: 1.06x
+        (tiny) to 1.4x (full) the CPU profiler's peak."""
+        hr = cfg.scale_factor ** 2
+        n = cfg.nFrames - 1
+        return (2 * n * cfg.feat * hr + (2 * cfg.num_stages + 1) * cfg.feat * hr + 4 * cfg.base_filter
+                + (cfg.num_channels + 5) * (n + 1))
+
     def _check_inputs(self, x: torch.Tensor, neighbor: Frames,
                       flow: Frames) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Validate shapes; one-line ValueError naming the argument and the expected shape."""
@@ -120,9 +141,3 @@ def _split(name: str, value: Frames, n: int, shape: tuple[int, int, int, int]) -
             raise ValueError(f"{name}[{i}]: expected shape ({b}, {c}, {h}, {w}) to match the target, "
                              f"got {tuple(t.shape)}")
     return items
-
-
-def build_generator(cfg: ModelConfig) -> RBPN:
-    """An RBPN from a `ModelConfig` (validated first: bad values raise `ConfigError`)."""
-    cfg.validate()
-    return RBPN(**cfg.kwargs())

@@ -31,8 +31,9 @@ from iseebetter_lib.io import atomic_path
 from iseebetter_lib.data.published import fetch_hint
 
 GENERATOR_FORMAT = "iseebetter-generator"
-# ModelConfig fields that change the shape of the network (a mismatch cannot load).
-_SHAPE_FIELDS = ("num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")
+# ModelConfig fields that change the network or its shape (a mismatch cannot load); a saved configuration without
+# `name` (files written before the generator registry) is an RBPN's, the field's default.
+_SHAPE_FIELDS = ("name", "num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")
 
 
 def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
@@ -207,9 +208,9 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
         result = generator.load_state_dict(dict(sd), strict=False)
     except RuntimeError as exc:
         detail = " ".join(str(exc).split())[:300]
-        raise UserError(f"{path}: weights do not fit the RBPN configuration ({detail})") from None
+        raise UserError(f"{path}: weights do not fit the {cfg.name} configuration ({detail})") from None
     if result.missing_keys or result.unexpected_keys:
         parts = ([_first_keys("missing", result.missing_keys)] if result.missing_keys else []) + (
             [_first_keys("unexpected", result.unexpected_keys)] if result.unexpected_keys else [])
-        raise UserError(f"{path}: weights do not fit the RBPN configuration ({'; '.join(parts)})")
+        raise UserError(f"{path}: weights do not fit the {cfg.name} configuration ({'; '.join(parts)})")
     return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)

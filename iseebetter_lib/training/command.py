@@ -8,6 +8,7 @@ from typing import Any
 
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.config.presets import PRESETS
+from iseebetter_lib.config.schema import TRAINING_SOURCES
 
 DESCRIPTION = """\
 Train the RBPN generator: pixel-loss pre-training, then adversarial fine-tuning with the four-fold loss
@@ -65,9 +66,8 @@ def register(subparsers: Any) -> None:
     s.add_argument("--checkpoint-every", type=int, metavar="N", help="also checkpoint every N steps (0: end only)")
     s.add_argument("--log-every", type=int, metavar="N", help="one log.csv row per N steps (train.log_every)")
     d = p.add_argument_group("data")
-    d.add_argument("--data-source", choices=("embedded", "vimeo90k", "folder", "video"),
-                   help="embedded: clips cut from the sample videos; vimeo90k: a Vimeo-90K septuplet tree; "
-                        "folder: folders of frames; video: video files (data.source)")
+    d.add_argument("--data-source", choices=tuple(TRAINING_SOURCES),
+                   help="; ".join(f"{k}: {v.about}" for k, v in TRAINING_SOURCES.items()) + " (data.source)")
     d.add_argument("--data-root", metavar="DIR", help="dataset root for vimeo90k/folder/video (data.root)")
     d.add_argument("--patch-size", type=int, metavar="N", help="LR patch side; HR is N x scale (data.patch_size)")
     d.add_argument("--num-workers", type=int, metavar="N", help="DataLoader worker processes (data.num_workers)")

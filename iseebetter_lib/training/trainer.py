@@ -105,11 +105,13 @@ def _fast_generator(generator: torch.nn.Module, device: torch.device, precision:
     """bf16 on a CPU trains through `models.fastpath` (channels_last, batched neighbour branch, sub-pixel transposed
     convolutions where the CPU has native bf16; compiled with `train.compile`), converting the live module in
     place: the optimiser steps the same tensors and checkpoints keep their keys."""
-    if device.type != "cpu" or precision != "bf16":
+    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator, supports_fast_path
+
+    if device.type != "cpu" or precision != "bf16" or not supports_fast_path(generator):
         if compile_graph:
-            warnings.warn("train.compile applies to bf16 training on a CPU; ignored", stacklevel=3)
+            warnings.warn("train.compile applies to bf16 training on a CPU of a generator the fast path knows; "
+                          "ignored", stacklevel=3)
         return generator
-    from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator
 
     mode = "bf16-cl-compile" if compile_graph else bf16_mode(device, training=True)
     return prepare_generator(generator, device, mode, copy_weights=False)
