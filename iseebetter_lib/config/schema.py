@@ -2,8 +2,10 @@
 
 `ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
 `ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
-tile, device) and is saved beside the weights. The override engine (`overrides.py`) and the presets
-(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`).
+tile, device) and is saved beside the weights. The lists of accepted names (precisions, boundaries, scales, loss
+terms, evaluation sets) and the tile rule are declared here, beside their fields, and imported by every other
+module and command-line option that needs them. Below this module: `rules.py` (types and ranges) and `overrides.py`
+(the dotted-key engine); the presets (`presets.py`) build on it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from iseebetter_lib.config.overrides import apply_overrides, flatten
 from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
                                          integer, pair, real, setting, text)
 
 LOSS_TERMS = ("pixel", "perceptual", "adversarial", "tv")  # the four-fold loss, in its usual order
-PRECISIONS = ("fp32", "bf16", "fp16")
-BOUNDARIES = ("copy", "reflect")
+PRECISIONS = ("fp32", "bf16", "fp16")  # TrainConfig.precision, InferenceConfig.precision, --precision
+BOUNDARIES = ("copy", "reflect")  # DataConfig.boundary, InferenceConfig.boundary, --boundary
 SCALES = (2, 4, 8)
+EVAL_DATASETS = ("vid4", "vimeo90k", "folder")  # `EvalSet`'s kinds of evaluation set, evaluate --dataset
 
 @dataclass
 class ModelConfig:
@@ -223,12 +227,8 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
         """Build from a nested dict (as `to_dict` writes); unknown keys are errors."""
-        from iseebetter_lib.config.overrides import apply_overrides, flatten
-
         return apply_overrides(cls(), flatten(values))
 
     def override(self, overrides: Mapping[str, Any]) -> "ExperimentConfig":
         """A copy with dotted-key overrides applied, e.g. ``{"train.lr": 4e-4}``."""
-        from iseebetter_lib.config.overrides import apply_overrides
-
         return apply_overrides(copy.deepcopy(self), overrides)

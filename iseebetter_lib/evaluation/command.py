@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from iseebetter_lib.config.schema import BOUNDARIES, EVAL_DATASETS, PRECISIONS
 from iseebetter_lib.errors import UserError
 
 EPILOG = """\
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score bicubic or a trained generator: PSNR/SSIM on Y (BT.601, MATLAB-style SSIM), the original "
                     "iSeeBetter script's RGB PSNR, optional tOF; the paper's Table 3 beside ours on Vid4.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", choices=("vid4", "vimeo90k", "folder"), default="vid4",
+    p.add_argument("--dataset", choices=EVAL_DATASETS, default="vid4",
                    help="vid4 / folder: one sub-folder of frames per clip; vimeo90k: septuplets (default: vid4)")
     p.add_argument("--root", help="dataset folder (vid4 default: vid4/ in the data home)")
     p.add_argument("--list", dest="list_file", metavar="FILE",
@@ -53,10 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-baselines", action="store_true",
                    help="with --weights, skip the bicubic / torch_bicubic rows on the same frames")
     p.add_argument("--device", help="torch device for --weights (default: cpu)")
-    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="model precision (default: fp32; bf16 autocast works on CPU and CUDA)")
     p.add_argument("--tile", metavar="PX|auto", help="LR tile side for large frames, or auto (model runs)")
-    p.add_argument("--boundary", choices=("copy", "reflect"),
+    p.add_argument("--boundary", choices=BOUNDARIES,
                    help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
                         "weights, else copy)")
     p.add_argument("--json", metavar="OUT", help="write the full result (per clip, per frame, protocol) as JSON")
