@@ -8,6 +8,7 @@ import pytest
 
 from iseebetter_lib.config import (LOSS_TERMS, PRESETS, ConfigError, ExperimentConfig, InferenceConfig, LossWeights,
                                    build, flatten, load_config, preset)
+from iseebetter_lib.config.schema import TILE_MIN, parse_tile
 from iseebetter_lib.errors import UserError
 
 
@@ -160,6 +161,31 @@ def test_inference_config_validates_every_key():
             cfg.validate()
     for tile in (None, "auto", "256"):
         InferenceConfig(tile=tile, device="cuda:1").validate()
+
+
+@pytest.mark.parametrize("tile, ok", [(None, True), ("auto", True), (str(TILE_MIN), True), (TILE_MIN, True),
+                                      (str(TILE_MIN - 1), False), (1, False), ("0", False), ("-5", False),
+                                      ("big", False), (True, False)])
+def test_one_tile_rule_for_the_schema_the_engine_and_the_command_line(tile, ok):
+    """The schema, `parse_tile` (the engine's and both commands' parser) and the tiling's search agree."""
+    from iseebetter_lib.inference import engine, tiling, upscaling
+
+    assert engine.parse_tile is upscaling.parse_tile is parse_tile
+    valid = InferenceConfig(tile=tile)
+    if ok:
+        valid.validate()
+        assert parse_tile(tile) in (None, "auto", TILE_MIN)
+    else:
+        with pytest.raises(ConfigError, match=r"^inference\.tile="):
+            valid.validate()
+        with pytest.raises(UserError, match=r"^--tile: "):
+            parse_tile(tile)
+    with pytest.raises(ConfigError, match=rf"^--tile: 4 is too small \(at least {TILE_MIN} LR pixels\)$"):
+        parse_tile("4")
+    smallest = tiling.padded_pixels(1000, 1000, TILE_MIN, 0)  # the automatic choice goes no lower either
+    assert tiling.choose_tile(1000, 1000, 1.0, smallest, overlap=0) == TILE_MIN
+    with pytest.raises(UserError, match=f"a {TILE_MIN}x{TILE_MIN} tile"):
+        tiling.choose_tile(1000, 1000, 1.0, smallest - 1, overlap=0)
 
 
 def test_loss_shorthand_and_weight_forms_everywhere(tmp_path):

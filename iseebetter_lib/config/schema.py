@@ -24,6 +24,7 @@ PRECISIONS = ("fp32", "bf16", "fp16")  # TrainConfig.precision, InferenceConfig.
 BOUNDARIES = ("copy", "reflect")  # DataConfig.boundary, InferenceConfig.boundary, --boundary
 SCALES = (2, 4, 8)
 EVAL_DATASETS = ("vid4", "vimeo90k", "folder")  # `EvalSet`'s kinds of evaluation set, evaluate --dataset
+TILE_MIN = 8  # smallest core tile side in LR pixels (InferenceConfig.tile, --tile; see `parse_tile`)
 
 @dataclass
 class ModelConfig:
@@ -170,10 +171,29 @@ def _is_device(value: Any) -> bool:
     return value in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit())
 
 
+def parse_tile(tile: Any, option: str = "--tile") -> int | str | None:
+    """The one tile rule (`InferenceConfig.tile`, ``--tile`` of upscale and evaluate, the engine): None (whole
+    frame), "auto" (from the memory budget) or a core tile side of at least `TILE_MIN` LR pixels, returned as an int;
+    anything else is a one-line `ConfigError` naming `option`."""
+    if tile is None or tile == "auto":
+        return tile
+    try:
+        value = int(tile)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option}: {tile!r} is not 'auto' or a number of LR pixels") from None
+    if value < TILE_MIN:
+        raise ConfigError(f"{option}: {value} is too small (at least {TILE_MIN} LR pixels)")
+    return value
+
+
 def _is_tile(value: Any) -> bool:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value > 0
-    return value is None or value == "auto" or (isinstance(value, str) and value.isdigit() and int(value) > 0)
+    if isinstance(value, bool) or not (value is None or isinstance(value, (int, str))):
+        return False
+    try:
+        parse_tile(value)
+    except ConfigError:
+        return False
+    return True
 
 
 @dataclass
@@ -189,7 +209,7 @@ class InferenceConfig:
     boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
     precision: str = setting("fp32", choice(*PRECISIONS))  # fp16 only on CUDA
     # None: whole frame; "auto": from the memory budget; "N": core tile side in LR px
-    tile: str | None = setting(None, Rule(_is_tile, "null, 'auto' or a positive number of LR pixels"))
+    tile: str | None = setting(None, Rule(_is_tile, f"null, 'auto' or a number of LR pixels >= {TILE_MIN}"))
     device: str = setting("auto", Rule(_is_device, "auto, cpu, cuda or cuda:N"))
 
     def validate(self, prefix: str = "inference") -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from iseebetter_lib.config.schema import BOUNDARIES, EVAL_DATASETS, PRECISIONS
+from iseebetter_lib.config.schema import BOUNDARIES, EVAL_DATASETS, PRECISIONS, parse_tile
 from iseebetter_lib.errors import UserError
 
 EPILOG = """\
@@ -104,12 +104,7 @@ def run(args: argparse.Namespace) -> int:
     _check_int("--max-frames", args.max_frames, 1)
     _check_int("--frame-step", args.frame_step, 1)
     _check_int("--scale", args.scale, 1)
-    tile = args.tile
-    if tile is not None and tile != "auto":
-        try:
-            tile = int(tile)
-        except ValueError:
-            raise UserError(f"--tile {tile!r}: expected a number of LR pixels or auto") from None
+    tile = parse_tile(args.tile)
     if args.root is not None and not Path(args.root).is_dir():
         raise UserError(f"--root {args.root}: folder not found")
     if args.list_file is not None and not Path(args.list_file).is_file():

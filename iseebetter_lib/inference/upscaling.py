@@ -18,10 +18,10 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import torch
 
-from iseebetter_lib.config.schema import BOUNDARIES
+from iseebetter_lib.config.schema import BOUNDARIES, parse_tile
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.inference.engine import Engine, checked_frames, parse_tile, progress_bar, to_frames
+from iseebetter_lib.inference.engine import Engine, checked_frames, progress_bar, to_frames
 from iseebetter_lib.inference.settings import resolve_inference_config
 from iseebetter_lib.precision import check_precision
 
