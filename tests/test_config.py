@@ -7,7 +7,7 @@ import json
 import pytest
 
 from iseebetter_lib.config import (LOSS_TERMS, PRESETS, ConfigError, ExperimentConfig, InferenceConfig, LossWeights,
-                                   build, flatten, load_config, preset)
+                                   build, flatten, preset)
 from iseebetter_lib.config.schema import TILE_MIN, parse_tile
 from iseebetter_lib.errors import UserError
 
@@ -29,8 +29,14 @@ def test_full_preset_is_the_paper():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_validates_and_round_trips(name):
     cfg = preset(name)
-    again = ExperimentConfig.from_dict(cfg.to_dict())
+    assert cfg == build(name)  # `preset` is `build` of the preset alone
+    again = build(None, overrides=cfg.to_dict())  # nested sections, as `to_dict` writes them, over the defaults
     assert again == cfg
+
+
+def test_build_without_a_preset_starts_from_the_schema_defaults():
+    assert build(None) == ExperimentConfig()
+    assert build(None, overrides={"model": {"nFrames": 3}, "data.nFrames": 3}).model.nFrames == 3
 
 
 def test_presets_are_independent_copies():
@@ -65,25 +71,25 @@ def test_bad_values_name_the_key(overrides, fragment):
     assert isinstance(info.value, UserError)
 
 
-def test_load_config_from_yaml_and_json(tmp_path):
+def test_build_from_yaml_and_json(tmp_path):
     yml = tmp_path / "run.yml"
     yml.write_text("train:\n  lr: 0.0003\n  loss:\n    weights: {pixel: 1, perceptual: 0, adversarial: 0, tv: 0}\n"
                    "model:\n  base_filter: 48\n")
-    cfg = load_config(yml, "compact", {"train.seed": 7})
+    cfg = build("compact", yml, {"train.seed": 7})
     assert cfg.train.lr == 3e-4 and cfg.model.base_filter == 48 and cfg.train.seed == 7
     assert cfg.train.loss.weights == LossWeights(pixel=1.0, perceptual=0.0, adversarial=0.0, tv=0.0)
     js = tmp_path / "run.json"
     js.write_text(json.dumps({"train.gan_steps": 3}))
-    assert load_config(js, "tiny").train.gan_steps == 3
+    assert build("tiny", js).train.gan_steps == 3
 
 
-def test_load_config_errors_are_one_line(tmp_path):
+def test_build_errors_are_one_line(tmp_path):
     with pytest.raises(ConfigError, match="configuration file not found"):
-        load_config(tmp_path / "missing.yml")
+        build("full", tmp_path / "missing.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="cannot parse"):
-        load_config(bad)
+        build("full", bad)
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         preset("huge")
 
@@ -202,7 +208,7 @@ def test_loss_shorthand_and_weight_forms_everywhere(tmp_path):
     assert list(LossWeights().as_dict()) == list(LOSS_TERMS)
 
 
-def test_build_is_load_config():
+def test_build_defaults_to_the_paper_and_returns_fresh_copies():
     a = build("compact", overrides={"train.lr": 3e-4})
-    assert a == load_config(None, "compact", {"train.lr": 3e-4})
+    assert a.train.lr == 3e-4 and build("compact").train.lr != 3e-4
     assert build().model == preset("full").model

@@ -5,6 +5,7 @@ in."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -105,23 +106,28 @@ PRESETS = {"tiny": _preset_tiny, "compact": _preset_compact, "laptop": _preset_l
            "full": _preset_full}
 
 
-def preset(name: str) -> ExperimentConfig:
-    """A fresh copy of a named preset."""
+def _preset_config(name: str) -> ExperimentConfig:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}: expected one of {', '.join(PRESETS)}")
-    return PRESETS[name]().validate()
+    return PRESETS[name]()
 
 
-def build(preset_name: str = "full", file: str | Path | None = None,
+def build(preset_name: str | None = "full", file: str | Path | None = None,
           overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """The one way to build a configuration: the preset, then a YAML/JSON file (nested or dotted keys), then dotted
-    overrides (``loss.`` short for ``train.loss.``), each later source winning; validated before it is returned."""
-    cfg = preset(preset_name)
+    """The one way to build a configuration: the preset (None: the schema's defaults), then a YAML/JSON file (nested
+    or dotted keys), then overrides (dotted keys, ``loss.`` short for ``train.loss.``, or nested sections as
+    `ExperimentConfig.to_dict` writes them), each later source winning; validated before it is returned."""
+    cfg = ExperimentConfig() if preset_name is None else _preset_config(preset_name)
     if file is not None:
         apply_overrides(cfg, flatten(read_config_file(Path(file))))
     if overrides:
         apply_overrides(cfg, overrides)
-    return cfg
+    return cfg.validate()
+
+
+def preset(name: str) -> ExperimentConfig:
+    """A fresh copy of a named preset: ``build(name)``."""
+    return build(name)
 
 
 def read_config_file(path: Path) -> Mapping[str, Any]:
@@ -145,5 +151,7 @@ def read_config_file(path: Path) -> Mapping[str, Any]:
 
 def load_config(path: str | Path | None = None, preset_name: str = "full",
                 overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """`build` with the file first: ``load_config(path, preset_name, overrides)``."""
+    """Deprecated: ``build(preset_name, path, overrides)``, which it calls."""
+    warnings.warn("iseebetter_lib.config.load_config is deprecated: use iseebetter_lib.config.build(preset_name, "
+                  "file, overrides)", DeprecationWarning, stacklevel=2)
     return build(preset_name, path, overrides)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -246,7 +247,9 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
-        """Build from a nested dict (as `to_dict` writes); unknown keys are errors."""
+        """Deprecated: ``config.build(None, overrides=values)`` builds from a nested dict (as `to_dict` writes)."""
+        warnings.warn("ExperimentConfig.from_dict is deprecated: use iseebetter_lib.config.build(None, "
+                      "overrides=values)", DeprecationWarning, stacklevel=2)
         return apply_overrides(cls(), flatten(values))
 
     def override(self, overrides: Mapping[str, Any]) -> "ExperimentConfig":

@@ -29,6 +29,7 @@ from iseebetter_lib.data.flow_cache import FlowCache
 from iseebetter_lib.data.readers import (VIDEO_EXTS, list_clip_folders, list_vimeo_septuplets, natural_sort,
                                          read_frame_folder, read_septuplet)
 from iseebetter_lib.data.windows import neighbour_indices
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 
 
@@ -87,7 +88,7 @@ def _video_clips(path: Path, cfg: DataConfig) -> list[Clip]:
     return clips
 
 
-def load_clips(cfg: DataConfig, split: str = "train", progress: bool = False) -> list:
+def load_training_clips(cfg: DataConfig, split: str = "train", progress: bool = False) -> list:
     """The clips of one split for `cfg.source` (see module doc); with ``cfg.stills`` the train split also gets the
     panned still photographs of `stills.py`."""
     if cfg.stills and cfg.source == "vimeo90k":
@@ -142,7 +143,7 @@ class TrainingDataset(Dataset):
         if flow_mode not in ("cache", "on_the_fly"):
             raise UserError(f"flow_mode={flow_mode!r} must be 'cache' or 'on_the_fly'")
         self.cfg, self.split, self.seed, self.flow_mode = cfg, split, seed, flow_mode
-        clips = list(load_clips(cfg, split, progress) if clips is None else clips)
+        clips = list(load_training_clips(cfg, split, progress) if clips is None else clips)
         p = cfg.patch_size
         self.clips = []
         for clip in clips:
@@ -225,4 +226,6 @@ def _chw(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.divide(out, 255.0, out=out))
 
 
-__all__ = ["Clip", "TrainingDataset", "load_clips"]
+__all__ = ["Clip", "TrainingDataset", "load_training_clips"]
+
+__getattr__ = renamed(__name__, {"load_clips": "iseebetter_lib.data.dataset.load_training_clips"})
