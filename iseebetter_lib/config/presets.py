@@ -39,14 +39,12 @@ def _preset_full() -> ExperimentConfig:
 
 
 def _preset_compact() -> ExperimentConfig:
-    """A CPU configuration that learns something in minutes: small RBPN with a bicubic residual path."""
+    """A CPU configuration that learns something in minutes: small RBPN with a bicubic residual path (its lr was
+    chosen by measurement: README, "The laptop profile")."""
     cfg = ExperimentConfig(
         model=ModelConfig(base_filter=32, feat=16, num_stages=2, n_resblock=1, nFrames=3, residual=True,
                           output_init_scale=0.1),
         data=DataConfig(nFrames=3, patch_size=32),
-        # Tuned by training on the embedded clips (Vid4 Y-PSNR gain over torch bicubic): 300 pre-training steps at
-        # lr 4e-4 +0.22 dB, 1e-3 +0.36..+0.54 dB (two sample orders), 2e-3 +0.47 dB; 400 steps at 1e-3 +0.53 dB
-        # (3.5 min wall on one loaded CPU core).
         train=TrainConfig(batch_size=4, pretrain_steps=400, gan_steps=20, lr=1e-3, d_lr=1e-4, log_every=10,
                           out_dir="runs/compact",
                           loss=LossConfig(pixel="l1", allow_random_vgg=True)),
@@ -56,16 +54,8 @@ def _preset_compact() -> ExperimentConfig:
 
 def _preset_laptop() -> ExperimentConfig:
     """The `laptop` profile's model: the compact network trained 4,800 bf16 steps on the sample-video clips plus the
-    panned still photographs (`data.stills`; about 12 minutes on 2 cores).
-
-    Chosen by measurement, scored on every 4th Vid4 frame (Y-PSNR):
-    - videos alone: 1,200 steps 24.585 dB (a second seed 24.580), 2,400 steps 24.56, 9,000 steps 24.53: the
-      training loss keeps falling but Vid4 peaks early, so a longer run fits the three training videos;
-    - with the panned stills, longer training pays: 1,200 steps 24.72, 2,400 steps 24.90 (full-size stills only),
-      and with half-size stills too, checkpoints of one 4,800-step run at 2,400 and 3,600 steps 25.05 and 25.20;
-    - on the videos alone, a twice-as-wide model (base_filter 64, feat 32, 2.7x the time per step) gained 0.011 dB
-      at 1,200 steps, and batch 8 / LR patch 48 (600 steps) lost 0.03 dB.
-    The lr drops tenfold at 80% of the run."""
+    panned still photographs (`data.stills`; about 12 minutes on 2 cores); the lr drops tenfold at 80% of the run.
+    Chosen by measurement: the README's "The laptop profile" has the runs and their Vid4 scores."""
     cfg = _preset_compact()
     cfg.data.stills = True
     cfg.train.pretrain_steps = 4800
