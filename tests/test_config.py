@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
@@ -212,3 +213,25 @@ def test_build_defaults_to_the_paper_and_returns_fresh_copies():
     a = build("compact", overrides={"train.lr": 3e-4})
     assert a.train.lr == 3e-4 and build("compact").train.lr != 3e-4
     assert build().model == preset("full").model
+
+
+def _options(command: str) -> dict[str, argparse.Action]:
+    from iseebetter_lib.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {s: a for a in subparsers.choices[command]._actions for s in a.option_strings}
+
+
+def test_command_line_choices_are_the_declared_lists():
+    """Every option that names a configuration list offers exactly that list (declared once, in config.schema)."""
+    from iseebetter_lib.config import BOUNDARIES, DEGRADATIONS, DEVICES, EVAL_DATASETS, PRECISIONS
+
+    train, evaluate, upscale = _options("train"), _options("evaluate"), _options("upscale")
+    assert tuple(train["--precision"].choices) == PRECISIONS and tuple(train["--device"].choices) == DEVICES
+    assert tuple(evaluate["--precision"].choices) == PRECISIONS
+    assert tuple(evaluate["--boundary"].choices) == BOUNDARIES
+    assert tuple(evaluate["--dataset"].choices) == EVAL_DATASETS
+    assert tuple(evaluate["--degradation"].choices) == DEGRADATIONS
+    # upscale checks its values itself (one-line errors), and names the same lists in its help
+    assert upscale["--precision"].metavar == "|".join(PRECISIONS)
+    assert upscale["--boundary"].metavar == "|".join(BOUNDARIES)

@@ -10,11 +10,12 @@ Imports only `iseebetter_lib.errors`.
 
 from iseebetter_lib.config.overrides import apply_nested, apply_overrides, expand_key, flatten
 from iseebetter_lib.config.presets import PRESETS, build, load_config, preset
-from iseebetter_lib.config.schema import (BOUNDARIES, EVAL_DATASETS, LOSS_TERMS, PRECISIONS, SCALES, TILE_MIN,
-                                          ConfigError, DataConfig, ExperimentConfig, FlowConfig, InferenceConfig,
-                                          LossConfig, LossWeights, ModelConfig, TrainConfig, parse_tile)
+from iseebetter_lib.config.schema import (BOUNDARIES, DEGRADATIONS, DEVICES, EVAL_DATASETS, LOSS_TERMS, PRECISIONS,
+                                          SCALES, TILE_MIN, ConfigError, DataConfig, ExperimentConfig, FlowConfig,
+                                          InferenceConfig, LossConfig, LossWeights, ModelConfig, TrainConfig,
+                                          parse_tile)
 
-__all__ = ["BOUNDARIES", "EVAL_DATASETS", "LOSS_TERMS", "PRECISIONS", "SCALES", "TILE_MIN", "parse_tile",
-           "ConfigError", "DataConfig", "ExperimentConfig", "FlowConfig", "InferenceConfig",
+__all__ = ["BOUNDARIES", "DEGRADATIONS", "DEVICES", "EVAL_DATASETS", "LOSS_TERMS", "PRECISIONS", "SCALES", "TILE_MIN",
+           "parse_tile", "ConfigError", "DataConfig", "ExperimentConfig", "FlowConfig", "InferenceConfig",
            "LossConfig", "LossWeights", "ModelConfig", "TrainConfig", "PRESETS", "apply_nested", "apply_overrides",
            "build", "expand_key", "flatten", "preset"]

@@ -24,6 +24,8 @@ LOSS_TERMS = ("pixel", "perceptual", "adversarial", "tv")  # the four-fold loss,
 PRECISIONS = ("fp32", "bf16", "fp16")  # TrainConfig.precision, InferenceConfig.precision, --precision
 BOUNDARIES = ("copy", "reflect")  # DataConfig.boundary, InferenceConfig.boundary, --boundary
 SCALES = (2, 4, 8)
+DEGRADATIONS = ("BI", "BD")  # DataConfig.degradation, evaluate --degradation: MATLAB bicubic, or blur + subsample
+DEVICES = ("auto", "cpu", "cuda")  # TrainConfig.device, train --device (InferenceConfig.device also takes cuda:N)
 EVAL_DATASETS = ("vid4", "vimeo90k", "folder")  # `EvalSet`'s kinds of evaluation set, evaluate --dataset
 TILE_MIN = 8  # smallest core tile side in LR pixels (InferenceConfig.tile, --tile; see `parse_tile`)
 
@@ -81,7 +83,7 @@ class DataConfig:
     scale: int = setting(4, choice(*SCALES))
     nFrames: int = setting(7, integer(2, 64))
     patch_size: int = setting(64, integer(8, 4096))  # LR patch side; HR patch is patch_size * scale
-    degradation: str = setting("BI", choice("BI", "BD"))  # MATLAB bicubic, or Gaussian blur + subsample
+    degradation: str = setting("BI", choice(*DEGRADATIONS))  # MATLAB bicubic, or Gaussian blur + subsample
     future_frames: bool = setting(True, flag())  # neighbours t-3..t+3 (paper) or past only
     boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
     hflip: bool = setting(True, flag())
@@ -154,7 +156,7 @@ class TrainConfig:
     out_dir: str = setting("runs/default", text())
     # start G from these weights (checkpoint or generator file); not on resume
     init_weights: str | None = setting(None, text(optional=True))
-    device: str = setting("auto", choice("auto", "cpu", "cuda"))
+    device: str = setting("auto", choice(*DEVICES))
     precision: str = setting("fp32", choice(*PRECISIONS))  # autocast on CUDA
     # bf16 on a CPU only: torch.compile the generator's step (needs a C++ compiler; the first step compiles for
     # about a minute on 2 cores, then steps run about 1.4x faster: benchmarks/train_step.py)
@@ -169,7 +171,7 @@ def _is_device(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     kind, _, index = value.partition(":")
-    return value in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit())
+    return value in DEVICES or (kind == "cuda" and index.isdigit())
 
 
 def parse_tile(tile: Any, option: str = "--tile") -> int | str | None:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from iseebetter_lib.config.schema import EVAL_DATASETS
+from iseebetter_lib.config.schema import DEGRADATIONS, EVAL_DATASETS
 from iseebetter_lib.data.degrade import degrade, modcrop
 from iseebetter_lib.data.readers import count_frames, list_clip_folders, list_frame_files, read_frames
 from iseebetter_lib.errors import UserError
@@ -88,8 +88,8 @@ class EvalSet:
                  list_file: str | os.PathLike | None = None) -> None:
         if dataset not in EVAL_DATASETS:
             raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(EVAL_DATASETS)}")
-        if degradation not in ("BI", "BD"):
-            raise UserError(f"--degradation {degradation!r}: expected BI or BD")
+        if degradation not in DEGRADATIONS:
+            raise UserError(f"--degradation {degradation!r}: expected {' or '.join(DEGRADATIONS)}")
         if max_frames is not None and max_frames < 1:
             raise UserError(f"--max-frames {max_frames}: must be >= 1")
         if root is None and dataset != "vid4":

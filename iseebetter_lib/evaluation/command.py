@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from iseebetter_lib.config.schema import BOUNDARIES, EVAL_DATASETS, PRECISIONS, parse_tile
+from iseebetter_lib.config.schema import BOUNDARIES, DEGRADATIONS, EVAL_DATASETS, PRECISIONS, parse_tile
 from iseebetter_lib.errors import UserError
 
 EPILOG = """\
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what.add_argument("--weights", metavar="CKPT",
                       help="generator checkpoint (ours or an original state dict); without --method or --weights: "
                            "the model shipped in the repository, weights/laptop.pt")
-    p.add_argument("--degradation", choices=("BI", "BD"), default="BI", help="how LR frames are made (default: BI)")
+    p.add_argument("--degradation", choices=DEGRADATIONS, default="BI", help="how LR frames are made (default: BI)")
     p.add_argument("--scale", type=int, default=4, help="scale for --method (models use their own; default: 4)")
     p.add_argument("--crop", type=int, default=0, metavar="N", help="border crop of the Y metrics (default: 0)")
     p.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each clip")
