@@ -2,10 +2,10 @@
 
 `ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
 `ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
-tile, device) and is saved beside the weights. The lists of accepted names (precisions, boundaries, scales, loss
-terms, evaluation sets) and the tile rule are declared here, beside their fields, and imported by every other
-module and command-line option that needs them. Below this module: `rules.py` (types and ranges) and `overrides.py`
-(the dotted-key engine); the presets (`presets.py`) build on it.
+tile, device) and is saved beside the weights. The lists of accepted names (precisions, boundaries, scales,
+degradations, devices, loss terms, evaluation sets) and the tile rule are declared here, beside their fields, and
+imported by every other module and command-line option that needs them. Below this module: `rules.py` (types and
+ranges) and `overrides.py` (the dotted-key engine); the presets (`presets.py`) build on it.
 """
 
 from __future__ import annotations
