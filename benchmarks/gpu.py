@@ -54,7 +54,7 @@ def _nets(cfg: ExperimentConfig, device: torch.device, precision: str, ddp_rank:
 
     from iseebetter_lib.losses import DiscriminatorLoss, GeneratorLoss, PixelLoss
     from iseebetter_lib.models import Discriminator, build_generator
-    from iseebetter_lib.training.steps import Nets
+    from iseebetter_lib.training.steps import TrainingParts
 
     torch.manual_seed(cfg.train.seed)
     G, D = build_generator(cfg.model).to(device), Discriminator().to(device)
@@ -71,11 +71,11 @@ def _nets(cfg: ExperimentConfig, device: torch.device, precision: str, ddp_rank:
 
         g_net, d_net = DDP(G, device_ids=[ddp_rank]), DDP(D, device_ids=[ddp_rank], broadcast_buffers=False)
     fp16 = precision == "fp16"
-    return Nets(generator=g_net, discriminator=d_net, d_plain=D, g_opt=g_opt, d_opt=d_opt,
-                pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss, d_loss=DiscriminatorLoss(t.loss).to(device),
-                device=device, precision=precision,
-                g_scaler=torch.amp.GradScaler("cuda") if fp16 else None,
-                d_scaler=torch.amp.GradScaler("cuda") if fp16 else None)
+    return TrainingParts(generator=g_net, discriminator=d_net, d_plain=D, g_opt=g_opt, d_opt=d_opt,
+                         pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss,
+                         d_loss=DiscriminatorLoss(t.loss).to(device), device=device, precision=precision,
+                         g_scaler=torch.amp.GradScaler("cuda") if fp16 else None,
+                         d_scaler=torch.amp.GradScaler("cuda") if fp16 else None)
 
 
 def _sync(device: torch.device) -> None:

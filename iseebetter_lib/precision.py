@@ -6,9 +6,9 @@ import contextlib
 
 import torch
 
+from iseebetter_lib.config.schema import PRECISIONS
 from iseebetter_lib.errors import UserError
 
-PRECISIONS = ("fp32", "bf16", "fp16")
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

@@ -1,5 +1,7 @@
 """The committed results of the `laptop` profile (figures/laptop/): every figure is one a chapter saves, and every
-result JSON records the parameters book.yml gives that chapter today, a commit and the command."""
+result JSON records the parameters book.yml gives that chapter today, a commit and the command.
+
+The results are committed, so a missing file fails here (never a skip: a lost file must not pass CI)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = "laptop"
 HOME = results_home(PROFILE, REPO)
 JSONS = sorted(p for p in HOME.glob("*.json") if p.name != BOOK_FILE) if HOME.is_dir() else []
-needs_results = pytest.mark.skipif(not JSONS, reason=f"no committed {PROFILE} results in {HOME} yet "
-                                                      f"(iseebetter book run --profile {PROFILE} writes them)")
+
+
+def test_the_committed_results_are_there():
+    assert HOME.is_dir(), f"{HOME}: the committed {PROFILE} results are missing"
+    assert (HOME / BOOK_FILE).is_file(), f"{HOME / BOOK_FILE}: missing (a complete {PROFILE} run writes it)"
+    assert JSONS, f"{HOME}: no result JSON of any chapter"
+    assert sorted(HOME.glob("*/*.png")), f"{HOME}: no figures"
 
 
 def figure_names(source: Path) -> list[re.Pattern]:
@@ -39,7 +46,6 @@ def test_figure_name_patterns_cover_f_strings(tmp_path):
     assert not any(p.match("loss_curves") for p in pats)
 
 
-@needs_results
 def test_every_committed_figure_is_saved_by_a_chapter():
     spec = load_book(root=REPO)
     sources = {c.name: c.source for c in spec.chapters}
@@ -52,7 +58,6 @@ def test_every_committed_figure_is_saved_by_a_chapter():
             f"{png}: no save_figure call in {sources[chapter].name} makes a figure of this name"
 
 
-@needs_results
 def test_result_json_matches_book_yml_and_names_its_commit():
     spec = load_book(root=REPO)
     plan = {r.output_name: r for r in spec.plan(PROFILE)}
@@ -70,7 +75,6 @@ def test_result_json_matches_book_yml_and_names_its_commit():
         assert data["numbers"], f"{path}: no numbers"
 
 
-@needs_results
 def test_book_json_times_every_notebook_of_one_complete_run():
     spec = load_book(root=REPO)
     book = json.loads((HOME / BOOK_FILE).read_text())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 
 from iseebetter_lib.config import (LOSS_TERMS, PRESETS, ConfigError, ExperimentConfig, InferenceConfig, LossWeights,
-                                   build, flatten, load_config, preset)
+                                   build, flatten, preset)
+from iseebetter_lib.config.schema import TILE_MIN, parse_tile
 from iseebetter_lib.errors import UserError
 
 
@@ -28,8 +30,14 @@ def test_full_preset_is_the_paper():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_validates_and_round_trips(name):
     cfg = preset(name)
-    again = ExperimentConfig.from_dict(cfg.to_dict())
+    assert cfg == build(name)  # `preset` is `build` of the preset alone
+    again = build(None, overrides=cfg.to_dict())  # nested sections, as `to_dict` writes them, over the defaults
     assert again == cfg
+
+
+def test_build_without_a_preset_starts_from_the_schema_defaults():
+    assert build(None) == ExperimentConfig()
+    assert build(None, overrides={"model": {"nFrames": 3}, "data.nFrames": 3}).model.nFrames == 3
 
 
 def test_presets_are_independent_copies():
@@ -64,25 +72,25 @@ def test_bad_values_name_the_key(overrides, fragment):
     assert isinstance(info.value, UserError)
 
 
-def test_load_config_from_yaml_and_json(tmp_path):
+def test_build_from_yaml_and_json(tmp_path):
     yml = tmp_path / "run.yml"
     yml.write_text("train:\n  lr: 0.0003\n  loss:\n    weights: {pixel: 1, perceptual: 0, adversarial: 0, tv: 0}\n"
                    "model:\n  base_filter: 48\n")
-    cfg = load_config(yml, "compact", {"train.seed": 7})
+    cfg = build("compact", yml, {"train.seed": 7})
     assert cfg.train.lr == 3e-4 and cfg.model.base_filter == 48 and cfg.train.seed == 7
     assert cfg.train.loss.weights == LossWeights(pixel=1.0, perceptual=0.0, adversarial=0.0, tv=0.0)
     js = tmp_path / "run.json"
     js.write_text(json.dumps({"train.gan_steps": 3}))
-    assert load_config(js, "tiny").train.gan_steps == 3
+    assert build("tiny", js).train.gan_steps == 3
 
 
-def test_load_config_errors_are_one_line(tmp_path):
+def test_build_errors_are_one_line(tmp_path):
     with pytest.raises(ConfigError, match="configuration file not found"):
-        load_config(tmp_path / "missing.yml")
+        build("full", tmp_path / "missing.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="cannot parse"):
-        load_config(bad)
+        build("full", bad)
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         preset("huge")
 
@@ -162,6 +170,31 @@ def test_inference_config_validates_every_key():
         InferenceConfig(tile=tile, device="cuda:1").validate()
 
 
+@pytest.mark.parametrize("tile, ok", [(None, True), ("auto", True), (str(TILE_MIN), True), (TILE_MIN, True),
+                                      (str(TILE_MIN - 1), False), (1, False), ("0", False), ("-5", False),
+                                      ("big", False), (True, False)])
+def test_one_tile_rule_for_the_schema_the_engine_and_the_command_line(tile, ok):
+    """The schema, `parse_tile` (the engine's and both commands' parser) and the tiling's search agree."""
+    from iseebetter_lib.inference import engine, tiling, upscaling
+
+    assert engine.parse_tile is upscaling.parse_tile is parse_tile
+    valid = InferenceConfig(tile=tile)
+    if ok:
+        valid.validate()
+        assert parse_tile(tile) in (None, "auto", TILE_MIN)
+    else:
+        with pytest.raises(ConfigError, match=r"^inference\.tile="):
+            valid.validate()
+        with pytest.raises(UserError, match=r"^--tile: "):
+            parse_tile(tile)
+    with pytest.raises(ConfigError, match=rf"^--tile: 4 is too small \(at least {TILE_MIN} LR pixels\)$"):
+        parse_tile("4")
+    smallest = tiling.padded_pixels(1000, 1000, TILE_MIN, 0)  # the automatic choice goes no lower either
+    assert tiling.choose_tile(1000, 1000, 1.0, smallest, overlap=0) == TILE_MIN
+    with pytest.raises(UserError, match=f"a {TILE_MIN}x{TILE_MIN} tile"):
+        tiling.choose_tile(1000, 1000, 1.0, smallest - 1, overlap=0)
+
+
 def test_loss_shorthand_and_weight_forms_everywhere(tmp_path):
     cfg = preset("tiny").override({"loss.weights.tv": "0", "loss.pixel": "l1"})
     assert (cfg.train.loss.weights.tv, cfg.train.loss.pixel) == (0.0, "l1")
@@ -176,7 +209,29 @@ def test_loss_shorthand_and_weight_forms_everywhere(tmp_path):
     assert list(LossWeights().as_dict()) == list(LOSS_TERMS)
 
 
-def test_build_is_load_config():
+def test_build_defaults_to_the_paper_and_returns_fresh_copies():
     a = build("compact", overrides={"train.lr": 3e-4})
-    assert a == load_config(None, "compact", {"train.lr": 3e-4})
+    assert a.train.lr == 3e-4 and build("compact").train.lr != 3e-4
     assert build().model == preset("full").model
+
+
+def _options(command: str) -> dict[str, argparse.Action]:
+    from iseebetter_lib.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {s: a for a in subparsers.choices[command]._actions for s in a.option_strings}
+
+
+def test_command_line_choices_are_the_declared_lists():
+    """Every option that names a configuration list offers exactly that list (declared once, in config.schema)."""
+    from iseebetter_lib.config import BOUNDARIES, DEGRADATIONS, DEVICES, EVAL_DATASETS, PRECISIONS
+
+    train, evaluate, upscale = _options("train"), _options("evaluate"), _options("upscale")
+    assert tuple(train["--precision"].choices) == PRECISIONS and tuple(train["--device"].choices) == DEVICES
+    assert tuple(evaluate["--precision"].choices) == PRECISIONS
+    assert tuple(evaluate["--boundary"].choices) == BOUNDARIES
+    assert tuple(evaluate["--dataset"].choices) == EVAL_DATASETS
+    assert tuple(evaluate["--degradation"].choices) == DEGRADATIONS
+    # upscale checks its values itself (one-line errors), and names the same lists in its help
+    assert upscale["--precision"].metavar == "|".join(PRECISIONS)
+    assert upscale["--boundary"].metavar == "|".join(BOUNDARIES)

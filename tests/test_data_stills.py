@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from iseebetter_lib.config import DataConfig
-from iseebetter_lib.data import load_clips
+from iseebetter_lib.data import load_training_clips
 from iseebetter_lib.data import stills
 from iseebetter_lib.errors import UserError
 
@@ -63,10 +63,10 @@ def test_stills_join_the_train_split_only(tmp_path):
         for i in range(3):
             Image.fromarray(np.full((64, 64, 3), 40 * i, np.uint8)).save(root / split / "a" / f"{i}.png")
     cfg = DataConfig(source="folder", root=str(root), stills=True)
-    train = [c.id for c in load_clips(cfg, "train")]
+    train = [c.id for c in load_training_clips(cfg, "train")]
     assert train[0] == "a" and "still_astronaut" in train and "still_astronaut_x0.5" in train
-    assert [c.id for c in load_clips(cfg, "val")] == ["a"]
-    assert [c.id for c in load_clips(DataConfig(source="folder", root=str(root)), "train")] == ["a"]
+    assert [c.id for c in load_training_clips(cfg, "val")] == ["a"]
+    assert [c.id for c in load_training_clips(DataConfig(source="folder", root=str(root)), "train")] == ["a"]
 
 
 def test_bad_still_requests_name_the_problem(monkeypatch):
@@ -76,4 +76,4 @@ def test_bad_still_requests_name_the_problem(monkeypatch):
     with pytest.raises(UserError, match="skimage is not installed"):
         stills.still_path("astronaut")
     with pytest.raises(UserError, match="data.stills: panned stills can be added"):
-        load_clips(DataConfig(source="vimeo90k", root="/nonexistent", stills=True), "train")
+        load_training_clips(DataConfig(source="vimeo90k", root="/nonexistent", stills=True), "train")

@@ -18,7 +18,7 @@ from iseebetter_lib.models import Discriminator, build_generator
 from iseebetter_lib.training import command, generator_lr_factor, train
 from iseebetter_lib.training.logs import read_log
 from iseebetter_lib.training.outputs import prune_checkpoints
-from iseebetter_lib.training.steps import Nets, gan_step
+from iseebetter_lib.training.steps import TrainingParts, gan_step
 from test_distributed import real_clips
 
 
@@ -135,13 +135,13 @@ def test_gan_step_scores_sr_with_the_updated_discriminator():
     weights = {"pixel": 1.0, "perceptual": 0.0, "adversarial": 1e-3, "tv": 2e-8}
     loss_cfg = cfg.train.loss
     loss_cfg.weights = LossWeights(**weights)
-    nets = Nets(generator=G, discriminator=Dnet, d_plain=Dnet, g_opt=torch.optim.Adam(G.parameters(), 1e-3),
-                d_opt=torch.optim.Adam(Dnet.parameters(), 1e-3), g_loss=GeneratorLoss(loss_cfg),
-                d_loss=DiscriminatorLoss(loss_cfg))
+    parts = TrainingParts(generator=G, discriminator=Dnet, d_plain=Dnet, g_opt=torch.optim.Adam(G.parameters(), 1e-3),
+                          d_opt=torch.optim.Adam(Dnet.parameters(), 1e-3), g_loss=GeneratorLoss(loss_cfg),
+                          d_loss=DiscriminatorLoss(loss_cfg))
     batch = {"target": torch.rand(2, 3, 8, 8), "neighbours": torch.rand(2, 2, 3, 8, 8),
              "flows": torch.zeros(2, 2, 2, 8, 8), "hr": torch.rand(2, 3, 32, 32)}
     g_before = [p.detach().clone() for p in G.parameters()]
-    row = gan_step(nets, batch)
+    row = gan_step(parts, batch)
     assert [c[0] for c in calls] == [False, False, True]  # HR, SR.detach(), then SR with its graph
     assert torch.equal(calls[0][1], calls[1][1]) and not torch.equal(calls[1][1], calls[2][1])
     assert all(p.requires_grad for p in Dnet.parameters())  # unfrozen again after G's step

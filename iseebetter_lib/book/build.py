@@ -101,9 +101,9 @@ def _variants_page(title: str, runs: list[ChapterRun]) -> str:
 def prepare_book(profile: str, root: str | Path | None = None, only: str | list[str] | None = None) -> Path:
     """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks as pages (own
     titles, paths relative to the repository); `only` builds a book of some chapters. Returns the book's dir."""
-    from iseebetter_lib.book.runner import repo_root
+    from iseebetter_lib.paths import book_root
 
-    root = Path(root).resolve() if root is not None else repo_root()
+    root = Path(root).resolve() if root is not None else book_root()
     spec = load_book(root=root)
     build = spec.build_dir(profile)
     book = build / "book"

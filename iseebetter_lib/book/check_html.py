@@ -99,14 +99,14 @@ def check_site(html: Path, screenshots: Path | None = None, browser: Chromium | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from iseebetter_lib.book.runner import repo_root
+    from iseebetter_lib.paths import book_root
 
     parser = argparse.ArgumentParser(prog="python -m iseebetter_lib.book.check_html",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="smoke", help="the built book's profile (default: smoke)")
     parser.add_argument("--html", default=None, help="folder of the built site (default: the profile's book)")
     args = parser.parse_args(argv)
-    build = repo_root() / "_build" / args.profile
+    build = book_root() / "_build" / args.profile
     html = Path(args.html) if args.html else build / "book" / "_build" / "html"
     try:
         if not (html / "index.html").is_file():

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iseebetter_lib.data import home
+from iseebetter_lib.paths import repository_root
 
 NOTE = ("**Vid4 is not in the data home ({home}): this chapter uses the held-out clips of the embedded sample "
         "videos instead ({clips}; never seen in training), so its figures are not comparable with the paper's. "
@@ -57,7 +58,7 @@ def flow_reference_file(path: str | Path | None) -> Path:
     """`path` when it exists, else the data home's full flow reference, else the trimmed copy shipped in tests/data."""
     if path and Path(path).is_file():
         return Path(path)
-    folder = home.reference_dir("flow_reference") or home.repository_root() / "tests" / "data" / "flow_reference"
+    folder = home.reference_dir("flow_reference") or repository_root() / "tests" / "data" / "flow_reference"
     full = folder / "pyflow_reference.npz"
     if not full.is_file():
         from iseebetter_lib.errors import UserError
@@ -68,4 +69,4 @@ def flow_reference_file(path: str | Path | None) -> Path:
 
 def is_trimmed_flow_reference(path: str | Path) -> bool:
     """Whether `path` is the trimmed copy (a subset of the pairs) rather than the data home's full set."""
-    return Path(path).resolve().parent == (home.repository_root() / "tests" / "data" / "flow_reference").resolve()
+    return Path(path).resolve().parent == (repository_root() / "tests" / "data" / "flow_reference").resolve()

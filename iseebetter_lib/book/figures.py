@@ -1,20 +1,22 @@
 """One way to save a figure: deterministic PNG bytes, written atomically, shown inline.
 
-Full- and laptop-profile figures are committed (`figures/<chapter>/<name>.png`, `figures/laptop/<chapter>/...`);
-smoke figures stay in the build tree (`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed ->
+Where a profile's figures go is `book.results`' rule: full- and laptop-profile figures are committed
+(`figures/<chapter>/<name>.png`, `figures/laptop/<chapter>/...`); smoke figures stay in the build tree
+(`_build/smoke/figures/<chapter>/<name>.png`). Same figure + same seed ->
 identical bytes (Agg, fixed dpi, no Software/date metadata, fixed SVG hash salt).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 
+from iseebetter_lib.book.results import results_home
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_bytes
 
@@ -23,26 +25,13 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 plt.rcParams["svg.hashsalt"] = "iseebetter"
 
 
-def book_root() -> Path:
-    """Repository root: $ISEEBETTER_BOOK_ROOT (set by the runner), else the nearest parent of cwd with book.yml."""
-    env = os.environ.get("ISEEBETTER_BOOK_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "book.yml").is_file():
-            return folder
-    return Path(__file__).resolve().parents[2]
-
-
 def figure_path(chapter: str, name: str, profile: str, root: str | Path | None = None) -> Path:
-    """Where `save_figure` puts a figure."""
+    """Where `save_figure` puts a figure: the profile's results folder (`results.results_home`), one folder per
+    chapter."""
     for label, value in (("chapter", chapter), ("name", name), ("profile", profile)):
         if not _SAFE.match(value):
             raise UserError(f"save_figure: {label} {value!r} must be letters, digits, '_', '.' or '-'")
-    from iseebetter_lib.book.results import results_home
-
-    return results_home(profile, Path(root) if root is not None else book_root()) / chapter / f"{name}.png"
+    return results_home(profile, root) / chapter / f"{name}.png"
 
 
 def figure_bytes(fig: Any, dpi: int = DPI) -> bytes:
@@ -73,3 +62,6 @@ def show_png(data: bytes) -> None:
         return
     if get_ipython() is not None:
         display(Image(data=data, format="png"))
+
+
+__getattr__ = renamed(__name__, {"book_root": "iseebetter_lib.paths.book_root"})

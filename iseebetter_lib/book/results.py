@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from iseebetter_lib.io import atomic_write_text
+from iseebetter_lib.paths import book_root
 
 COMMITTED = {"full": Path("figures"), "laptop": Path("figures") / "laptop"}
 RUN_ENV = "ISEEBETTER_BOOK_RUN"  # the runner's description of the notebook being executed (JSON)
@@ -24,8 +25,6 @@ MACHINE_REFERENCE = "_machine_reference_ms"  # timings.json: the machine-speed r
 
 
 def _root(root: str | Path | None) -> Path:
-    from iseebetter_lib.book.figures import book_root
-
     return Path(root) if root is not None else book_root()
 
 

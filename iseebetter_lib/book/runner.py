@@ -17,8 +17,10 @@ from typing import Callable
 from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, reference_units, save_book_timings,
                                         unsubstitute)
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, load_book, parameters_cell
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path, atomic_write_text
+from iseebetter_lib.paths import BOOK_ROOT_ENV, book_root, repository_root
 
 KERNEL = "python3"
 
@@ -32,12 +34,6 @@ class ChapterResult:
     name: str  # executed notebook stem
     seconds: float
     output: Path
-
-
-def repo_root() -> Path:
-    """The repository holding book.yml: $ISEEBETTER_BOOK_ROOT, else the package's parent folder."""
-    env = os.environ.get("ISEEBETTER_BOOK_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
 
 
 def gpu_available() -> bool:
@@ -107,7 +103,7 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
     `dry_run`: every chapter at its ``dry_run`` sizes on fixtures (`book.dryrun`), GPU not required, into
     ``_build/<profile>-dry``."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    root = Path(root).resolve() if root is not None else repo_root()
+    root = Path(root).resolve() if root is not None else book_root()
     spec: BookSpec = load_book(root=root)
     runs = spec.plan(profile, only, dry_run=dry_run)
     build = spec.build_dir(profile, dry_run)
@@ -119,12 +115,12 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
 
         log(f"dry run: fixtures in {build / 'fixtures'}")
         profile_env.update(fixture_env(prepare_fixtures(build / "fixtures")))
-    env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", "ISEEBETTER_BOOK_ROOT", "ISEEBETTER_VGG_WEIGHTS",
+    env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", BOOK_ROOT_ENV, "ISEEBETTER_VGG_WEIGHTS",
                                                  *profile_env)}
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(repository_root())
     paths = dict.fromkeys(p for p in (str(root), package_root, env_backup["PYTHONPATH"]) if p)
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
-    os.environ["ISEEBETTER_BOOK_ROOT"] = str(root)
+    os.environ[BOOK_ROOT_ENV] = str(root)
     os.environ.update(profile_env)
     if dry_run:  # VGG weights come from the fixtures' torch hub cache
         os.environ.pop("ISEEBETTER_VGG_WEIGHTS", None)
@@ -181,3 +177,6 @@ def _machine_reference(log: Callable[[str], None]) -> float:
 
 def _only_names(only: str | list[str]) -> list[str]:
     return [n for n in (only.split(",") if isinstance(only, str) else only) if n]
+
+
+__getattr__ = renamed(__name__, {"repo_root": "iseebetter_lib.paths.book_root"})

@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from iseebetter_lib.config.schema import ConfigError, ExperimentConfig
+from iseebetter_lib.config.rules import ConfigError
+
+if TYPE_CHECKING:  # the annotation only: the schema builds on this module, not the other way round
+    from iseebetter_lib.config.schema import ExperimentConfig
 
 SHORTHANDS = {"loss.": "train.loss."}
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", tuple: "a list of numbers"}

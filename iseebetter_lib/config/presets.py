@@ -5,6 +5,7 @@ in."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -38,14 +39,12 @@ def _preset_full() -> ExperimentConfig:
 
 
 def _preset_compact() -> ExperimentConfig:
-    """A CPU configuration that learns something in minutes: small RBPN with a bicubic residual path."""
+    """A CPU configuration that learns something in minutes: small RBPN with a bicubic residual path (its lr was
+    chosen by measurement: README, "The laptop profile")."""
     cfg = ExperimentConfig(
         model=ModelConfig(base_filter=32, feat=16, num_stages=2, n_resblock=1, nFrames=3, residual=True,
                           output_init_scale=0.1),
         data=DataConfig(nFrames=3, patch_size=32),
-        # Tuned by training on the embedded clips (Vid4 Y-PSNR gain over torch bicubic): 300 pre-training steps at
-        # lr 4e-4 +0.22 dB, 1e-3 +0.36..+0.54 dB (two sample orders), 2e-3 +0.47 dB; 400 steps at 1e-3 +0.53 dB
-        # (3.5 min wall on one loaded CPU core).
         train=TrainConfig(batch_size=4, pretrain_steps=400, gan_steps=20, lr=1e-3, d_lr=1e-4, log_every=10,
                           out_dir="runs/compact",
                           loss=LossConfig(pixel="l1", allow_random_vgg=True)),
@@ -55,16 +54,8 @@ def _preset_compact() -> ExperimentConfig:
 
 def _preset_laptop() -> ExperimentConfig:
     """The `laptop` profile's model: the compact network trained 4,800 bf16 steps on the sample-video clips plus the
-    panned still photographs (`data.stills`; about 12 minutes on 2 cores).
-
-    Chosen by measurement, scored on every 4th Vid4 frame (Y-PSNR):
-    - videos alone: 1,200 steps 24.585 dB (a second seed 24.580), 2,400 steps 24.56, 9,000 steps 24.53: the
-      training loss keeps falling but Vid4 peaks early, so a longer run fits the three training videos;
-    - with the panned stills, longer training pays: 1,200 steps 24.72, 2,400 steps 24.90 (full-size stills only),
-      and with half-size stills too, checkpoints of one 4,800-step run at 2,400 and 3,600 steps 25.05 and 25.20;
-    - on the videos alone, a twice-as-wide model (base_filter 64, feat 32, 2.7x the time per step) gained 0.011 dB
-      at 1,200 steps, and batch 8 / LR patch 48 (600 steps) lost 0.03 dB.
-    The lr drops tenfold at 80% of the run."""
+    panned still photographs (`data.stills`; about 12 minutes on 2 cores); the lr drops tenfold at 80% of the run.
+    Chosen by measurement: the README's "The laptop profile" has the runs and their Vid4 scores."""
     cfg = _preset_compact()
     cfg.data.stills = True
     cfg.train.pretrain_steps = 4800
@@ -105,23 +96,28 @@ PRESETS = {"tiny": _preset_tiny, "compact": _preset_compact, "laptop": _preset_l
            "full": _preset_full}
 
 
-def preset(name: str) -> ExperimentConfig:
-    """A fresh copy of a named preset."""
+def _preset_config(name: str) -> ExperimentConfig:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}: expected one of {', '.join(PRESETS)}")
-    return PRESETS[name]().validate()
+    return PRESETS[name]()
 
 
-def build(preset_name: str = "full", file: str | Path | None = None,
+def build(preset_name: str | None = "full", file: str | Path | None = None,
           overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """The one way to build a configuration: the preset, then a YAML/JSON file (nested or dotted keys), then dotted
-    overrides (``loss.`` short for ``train.loss.``), each later source winning; validated before it is returned."""
-    cfg = preset(preset_name)
+    """The one way to build a configuration: the preset (None: the schema's defaults), then a YAML/JSON file (nested
+    or dotted keys), then overrides (dotted keys, ``loss.`` short for ``train.loss.``, or nested sections as
+    `ExperimentConfig.to_dict` writes them), each later source winning; validated before it is returned."""
+    cfg = ExperimentConfig() if preset_name is None else _preset_config(preset_name)
     if file is not None:
         apply_overrides(cfg, flatten(read_config_file(Path(file))))
     if overrides:
         apply_overrides(cfg, overrides)
-    return cfg
+    return cfg.validate()
+
+
+def preset(name: str) -> ExperimentConfig:
+    """A fresh copy of a named preset: ``build(name)``."""
+    return build(name)
 
 
 def read_config_file(path: Path) -> Mapping[str, Any]:
@@ -145,5 +141,7 @@ def read_config_file(path: Path) -> Mapping[str, Any]:
 
 def load_config(path: str | Path | None = None, preset_name: str = "full",
                 overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
-    """`build` with the file first: ``load_config(path, preset_name, overrides)``."""
+    """Deprecated: ``build(preset_name, path, overrides)``, which it calls."""
+    warnings.warn("iseebetter_lib.config.load_config is deprecated: use iseebetter_lib.config.build(preset_name, "
+                  "file, overrides)", DeprecationWarning, stacklevel=2)
     return build(preset_name, path, overrides)

@@ -1,27 +1,33 @@
 """The configuration schema: one dataclass per concern; each field declares its type and range (`rules.py`).
 
-`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` are grouped in an
-`ExperimentConfig`; `InferenceConfig` is what applying a trained generator needs (flow, window rule, precision,
-tile, device) and is saved beside the weights. The override engine (`overrides.py`) and the presets
-(`presets.py`) build on this module, which imports only `iseebetter_lib.errors` (through `rules.py`). The
-registries (`GENERATORS`, `LOSS_TERMS`, `TRAINING_SOURCES`) are declared here, beside the keys that name them.
+`ModelConfig`, `FlowConfig`, `DataConfig`, `LossConfig` (with `LossWeights`) and `TrainConfig` make an
+`ExperimentConfig`; `InferenceConfig` (flow, window rule, precision, tile, device) is saved beside the weights.
+The lists of accepted names, the tile rule and the registries (`GENERATORS`, `LOSS_TERMS`, `TRAINING_SOURCES`) are
+declared here, beside their fields, and imported by every module and command-line option that needs them. Below:
+`rules.py` (types, ranges), `registry.py` (entries), `overrides.py` (dotted keys); `presets.py` builds on it.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from iseebetter_lib.config.overrides import apply_overrides, flatten
 from iseebetter_lib.config.registry import (GeneratorEntry, LossTerm, TrainingSource, registered,  # noqa: F401
                                             resolve)
 from iseebetter_lib.config.rules import (ConfigError, Rule, check, check_fields, choice, flag,  # noqa: F401
                                          integer, pair, real, setting, text)
 
-PRECISIONS = ("fp32", "bf16", "fp16")
-BOUNDARIES = ("copy", "reflect")
+PRECISIONS = ("fp32", "bf16", "fp16")  # TrainConfig.precision, InferenceConfig.precision, --precision
+BOUNDARIES = ("copy", "reflect")  # DataConfig.boundary, InferenceConfig.boundary, --boundary
 SCALES = (2, 4, 8)
+DEGRADATIONS = ("BI", "BD")  # DataConfig.degradation, evaluate --degradation: MATLAB bicubic, or blur + subsample
+DEVICES = ("auto", "cpu", "cuda")  # TrainConfig.device, train --device (InferenceConfig.device also takes cuda:N)
+EVAL_DATASETS = ("vid4", "vimeo90k", "folder")  # `EvalSet`'s kinds of evaluation set, evaluate --dataset
+TILE_MIN = 8  # smallest core tile side in LR pixels (InferenceConfig.tile, --tile; see `parse_tile`)
 
 
 # Registries (entry types in `registry.py`): one entry adds a generator, a loss term or a training source. An entry
@@ -115,7 +121,7 @@ class DataConfig:
     scale: int = setting(4, choice(*SCALES))
     nFrames: int = setting(7, integer(1, 64))  # must equal model.nFrames (1: no neighbours, no flows)
     patch_size: int = setting(64, integer(8, 4096))  # LR patch side; HR patch is patch_size * scale
-    degradation: str = setting("BI", choice("BI", "BD"))  # MATLAB bicubic, or Gaussian blur + subsample
+    degradation: str = setting("BI", choice(*DEGRADATIONS))  # MATLAB bicubic, or Gaussian blur + subsample
     future_frames: bool = setting(True, flag())  # neighbours t-3..t+3 (paper) or past only
     boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
     hflip: bool = setting(True, flag())
@@ -190,7 +196,7 @@ class TrainConfig:
     out_dir: str = setting("runs/default", text())
     # start G from these weights (checkpoint or generator file); not on resume
     init_weights: str | None = setting(None, text(optional=True))
-    device: str = setting("auto", choice("auto", "cpu", "cuda"))
+    device: str = setting("auto", choice(*DEVICES))
     precision: str = setting("fp32", choice(*PRECISIONS))  # autocast on CUDA
     # bf16 on a CPU only: torch.compile the generator's step (needs a C++ compiler; the first step compiles for
     # about a minute on 2 cores, then steps run about 1.4x faster: benchmarks/train_step.py)
@@ -205,13 +211,32 @@ def _is_device(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     kind, _, index = value.partition(":")
-    return value in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit())
+    return value in DEVICES or (kind == "cuda" and index.isdigit())
+
+
+def parse_tile(tile: Any, option: str = "--tile") -> int | str | None:
+    """The one tile rule (`InferenceConfig.tile`, ``--tile`` of upscale and evaluate, the engine): None (whole
+    frame), "auto" (from the memory budget) or a core tile side of at least `TILE_MIN` LR pixels, returned as an int;
+    anything else is a one-line `ConfigError` naming `option`."""
+    if tile is None or tile == "auto":
+        return tile
+    try:
+        value = int(tile)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option}: {tile!r} is not 'auto' or a number of LR pixels") from None
+    if value < TILE_MIN:
+        raise ConfigError(f"{option}: {value} is too small (at least {TILE_MIN} LR pixels)")
+    return value
 
 
 def _is_tile(value: Any) -> bool:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value > 0
-    return value is None or value == "auto" or (isinstance(value, str) and value.isdigit() and int(value) > 0)
+    if isinstance(value, bool) or not (value is None or isinstance(value, (int, str))):
+        return False
+    try:
+        parse_tile(value)
+    except ConfigError:
+        return False
+    return True
 
 
 @dataclass
@@ -227,7 +252,7 @@ class InferenceConfig:
     boundary: str = setting("copy", choice(*BOUNDARIES))  # neighbour outside the clip: copy the target, or reflect
     precision: str = setting("fp32", choice(*PRECISIONS))  # fp16 only on CUDA
     # None: whole frame; "auto": from the memory budget; "N": core tile side in LR px
-    tile: str | None = setting(None, Rule(_is_tile, "null, 'auto' or a positive number of LR pixels"))
+    tile: str | None = setting(None, Rule(_is_tile, f"null, 'auto' or a number of LR pixels >= {TILE_MIN}"))
     device: str = setting("auto", Rule(_is_device, "auto, cpu, cuda or cuda:N"))
 
     def validate(self, prefix: str = "inference") -> None:
@@ -264,13 +289,11 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
-        """Build from a nested dict (as `to_dict` writes); unknown keys are errors."""
-        from iseebetter_lib.config.overrides import apply_overrides, flatten
-
+        """Deprecated: ``config.build(None, overrides=values)`` builds from a nested dict (as `to_dict` writes)."""
+        warnings.warn("ExperimentConfig.from_dict is deprecated: use iseebetter_lib.config.build(None, "
+                      "overrides=values)", DeprecationWarning, stacklevel=2)
         return apply_overrides(cls(), flatten(values))
 
     def override(self, overrides: Mapping[str, Any]) -> "ExperimentConfig":
         """A copy with dotted-key overrides applied, e.g. ``{"train.lr": 4e-4}``."""
-        from iseebetter_lib.config.overrides import apply_overrides
-
         return apply_overrides(copy.deepcopy(self), overrides)

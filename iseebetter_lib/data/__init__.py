@@ -16,21 +16,25 @@ from iseebetter_lib.data.readers import (list_clip_folders, list_frame_files, li
                                          natural_sort, read_frame_folder, read_frames, read_image, read_septuplet)
 from iseebetter_lib.data.scenecut import detect_cuts, shots
 from iseebetter_lib.data.windows import neighbour_indices, neighbour_offsets
+from iseebetter_lib.deprecation import renamed
 
 _LAZY = {
     "VideoInfo": "video", "iter_video_frames": "video", "read_video": "video", "video_info": "video",
     "FlowCache": "flow_cache", "crop_vs_whole_epe": "flow_cache",
-    "TrainingDataset": "dataset", "Clip": "dataset", "load_clips": "dataset",
+    "TrainingDataset": "dataset", "Clip": "dataset", "load_training_clips": "dataset",
     "embedded_dataset": "embedded", "sample_video_dir": "embedded",
     "EvalClip": "eval_sets", "EvalSet": "eval_sets", "load_eval_clips": "eval_sets", "vid4_root": "eval_sets",
     "data_home": "home", "sample_video_paths": "home",
 }
 
 
+_renamed = renamed(__name__, {"load_clips": "iseebetter_lib.data.load_training_clips"})
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(f"iseebetter_lib.data.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'iseebetter_lib.data' has no attribute {name!r}")
+    return _renamed(name)  # an old name warns and gives the new object; anything else is an AttributeError
 
 
 __all__ = ["Augment", "degrade", "modcrop", "imresize", "list_clip_folders", "list_frame_files",

@@ -26,10 +26,11 @@ from iseebetter_lib.data.augment import Augment
 from iseebetter_lib.data.flow_cache import FlowCache
 from iseebetter_lib.data.sources import Clip, LazySeptuplet, source_clips
 from iseebetter_lib.data.windows import neighbour_indices
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 
 
-def load_clips(cfg: DataConfig, split: str = "train", progress: bool = False) -> list:
+def load_training_clips(cfg: DataConfig, split: str = "train", progress: bool = False) -> list:
     """The clips of one split for `cfg.source` (see module doc); with ``cfg.stills`` the train split also gets the
     panned still photographs of `stills.py`."""
     if cfg.stills and cfg.source == "vimeo90k":
@@ -54,7 +55,7 @@ class TrainingDataset(Dataset):
         if flow_mode not in ("cache", "on_the_fly"):
             raise UserError(f"flow_mode={flow_mode!r} must be 'cache' or 'on_the_fly'")
         self.cfg, self.split, self.seed, self.flow_mode = cfg, split, seed, flow_mode
-        clips = list(load_clips(cfg, split, progress) if clips is None else clips)
+        clips = list(load_training_clips(cfg, split, progress) if clips is None else clips)
         p = cfg.patch_size
         self.clips = []
         for clip in clips:
@@ -137,4 +138,6 @@ def _chw(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.divide(out, 255.0, out=out))
 
 
-__all__ = ["Clip", "TrainingDataset", "load_clips"]
+__all__ = ["Clip", "TrainingDataset", "load_training_clips"]
+
+__getattr__ = renamed(__name__, {"load_clips": "iseebetter_lib.data.dataset.load_training_clips"})

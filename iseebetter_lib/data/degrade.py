@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 from scipy.ndimage import correlate1d
 
+from iseebetter_lib.config.schema import DEGRADATIONS
 from iseebetter_lib.data.imresize import imresize
 from iseebetter_lib.errors import UserError
 
@@ -67,8 +68,8 @@ def degrade(frames: np.ndarray, scale: int = 4, kind: str = "BI") -> np.ndarray:
     a = np.asarray(frames)
     if a.ndim not in (2, 3, 4):
         raise UserError(f"degrade: expected H x W x C or T x H x W x C frames, got shape {a.shape}")
-    if kind not in ("BI", "BD"):
-        raise UserError(f"degrade: kind={kind!r} must be 'BI' or 'BD'")
+    if kind not in DEGRADATIONS:
+        raise UserError(f"degrade: kind={kind!r} must be {' or '.join(map(repr, DEGRADATIONS))}")
     if scale < 1:
         raise UserError(f"degrade: scale={scale!r} must be >= 1")
     ha, wa = (1, 2) if a.ndim == 4 else (0, 1)

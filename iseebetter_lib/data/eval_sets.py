@@ -16,6 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
+from iseebetter_lib.config.schema import DEGRADATIONS, EVAL_DATASETS
 from iseebetter_lib.data.degrade import degrade, modcrop
 from iseebetter_lib.data.readers import count_frames, list_clip_folders, list_frame_files, read_frames
 from iseebetter_lib.errors import UserError
@@ -45,8 +46,6 @@ def _lr_cache_path(cache_dir: Path, folder: Path, files: list[Path], degradation
         h.update(f"|{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return cache_dir / "eval_lr" / f"{folder.name}-{degradation}x{scale}-{h.hexdigest()}.npy"
 
-
-DATASETS = ("vid4", "vimeo90k", "folder")
 
 
 def _clip_sources(dataset: str, root: Path, list_file: str | os.PathLike | None) -> list[tuple[str, Path]]:
@@ -87,10 +86,10 @@ class EvalSet:
                  scale: int = 4, max_frames: int | None = None, frame_step: int = 1,
                  cache_dir: str | os.PathLike | None = None, clips: list[str] | None = None,
                  list_file: str | os.PathLike | None = None) -> None:
-        if dataset not in DATASETS:
-            raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
-        if degradation not in ("BI", "BD"):
-            raise UserError(f"--degradation {degradation!r}: expected BI or BD")
+        if dataset not in EVAL_DATASETS:
+            raise UserError(f"--dataset {dataset!r}: expected one of {', '.join(EVAL_DATASETS)}")
+        if degradation not in DEGRADATIONS:
+            raise UserError(f"--degradation {degradation!r}: expected {' or '.join(DEGRADATIONS)}")
         if max_frames is not None and max_frames < 1:
             raise UserError(f"--max-frames {max_frames}: must be >= 1")
         if root is None and dataset != "vid4":

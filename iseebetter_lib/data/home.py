@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.paths import repository_root
 
 ENV_HOME = "ISEEBETTER_DATA"
 ENV_VID4 = "ISEEBETTER_VID4"  # kept: a Vid4 ground-truth folder anywhere, overriding the data home
@@ -36,11 +37,6 @@ LAYOUTS = {
     "model_reference": ("model_reference",),
     "flow_reference": ("flow_reference",),
 }
-
-
-def repository_root() -> Path:
-    """The project's checkout (the folder holding ``iseebetter_lib/``)."""
-    return Path(__file__).resolve().parents[2]
 
 
 def _dev_data() -> Path:

@@ -8,6 +8,7 @@ with ``boundary="reflect"`` the index is mirrored about the clip's ends (t = -1 
 
 from __future__ import annotations
 
+from iseebetter_lib.config.schema import BOUNDARIES
 from iseebetter_lib.errors import UserError
 
 
@@ -35,8 +36,8 @@ def neighbour_indices(t: int, n_total: int, nFrames: int, future: bool = True, b
     """Frame indices of the neighbours of frame `t` in a clip of `n_total` frames (see module doc)."""
     if not 0 <= t < n_total:
         raise UserError(f"frame index {t} is outside the clip (0..{n_total - 1})")
-    if boundary not in ("copy", "reflect"):
-        raise UserError(f"boundary={boundary!r} must be 'copy' or 'reflect'")
+    if boundary not in BOUNDARIES:
+        raise UserError(f"boundary={boundary!r} must be {' or '.join(map(repr, BOUNDARIES))}")
     out = []
     for off in neighbour_offsets(nFrames, future):
         i = t + off

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from iseebetter_lib.config.schema import BOUNDARIES, DEGRADATIONS, EVAL_DATASETS, PRECISIONS, parse_tile
 from iseebetter_lib.errors import UserError
 
 EPILOG = """\
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score bicubic or a trained generator: PSNR/SSIM on Y (BT.601, MATLAB-style SSIM), the original "
                     "iSeeBetter script's RGB PSNR, optional tOF; the paper's Table 3 beside ours on Vid4.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", choices=("vid4", "vimeo90k", "folder"), default="vid4",
+    p.add_argument("--dataset", choices=EVAL_DATASETS, default="vid4",
                    help="vid4 / folder: one sub-folder of frames per clip; vimeo90k: septuplets (default: vid4)")
     p.add_argument("--root", help="dataset folder (vid4 default: vid4/ in the data home)")
     p.add_argument("--list", dest="list_file", metavar="FILE",
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what.add_argument("--weights", metavar="CKPT",
                       help="generator checkpoint (ours or an original state dict); without --method or --weights: "
                            "the model shipped in the repository, weights/laptop.pt")
-    p.add_argument("--degradation", choices=("BI", "BD"), default="BI", help="how LR frames are made (default: BI)")
+    p.add_argument("--degradation", choices=DEGRADATIONS, default="BI", help="how LR frames are made (default: BI)")
     p.add_argument("--scale", type=int, default=4, help="scale for --method (models use their own; default: 4)")
     p.add_argument("--crop", type=int, default=0, metavar="N", help="border crop of the Y metrics (default: 0)")
     p.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each clip")
@@ -53,10 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-baselines", action="store_true",
                    help="with --weights, skip the bicubic / torch_bicubic rows on the same frames")
     p.add_argument("--device", help="torch device for --weights (default: cpu)")
-    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="model precision (default: fp32; bf16 autocast works on CPU and CUDA)")
     p.add_argument("--tile", metavar="PX|auto", help="LR tile side for large frames, or auto (model runs)")
-    p.add_argument("--boundary", choices=("copy", "reflect"),
+    p.add_argument("--boundary", choices=BOUNDARIES,
                    help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
                         "weights, else copy)")
     p.add_argument("--json", metavar="OUT", help="write the full result (per clip, per frame, protocol) as JSON")
@@ -103,12 +104,7 @@ def run(args: argparse.Namespace) -> int:
     _check_int("--max-frames", args.max_frames, 1)
     _check_int("--frame-step", args.frame_step, 1)
     _check_int("--scale", args.scale, 1)
-    tile = args.tile
-    if tile is not None and tile != "auto":
-        try:
-            tile = int(tile)
-        except ValueError:
-            raise UserError(f"--tile {tile!r}: expected a number of LR pixels or auto") from None
+    tile = parse_tile(args.tile)
     if args.root is not None and not Path(args.root).is_dir():
         raise UserError(f"--root {args.root}: folder not found")
     if args.list_file is not None and not Path(args.list_file).is_file():

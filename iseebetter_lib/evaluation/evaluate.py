@@ -23,7 +23,6 @@ from iseebetter_lib.evaluation.temporal import TofAccumulator, resolve_backend
 from iseebetter_lib.evaluation.results_log import FrameLog, TimeEstimate
 from iseebetter_lib.evaluation.upscalers import Upscaler, model_run, named_upscaler
 
-DATASETS = ("vid4", "vimeo90k", "folder")
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb_orig", "hf_ratio")
 LATER_METRICS = ("hf_ratio",)  # absent from per-frame logs written before it existed: None there, never rescored
 

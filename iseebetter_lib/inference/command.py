@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iseebetter_lib.config.schema import BOUNDARIES, PRECISIONS
 from iseebetter_lib.errors import UserError
 
 EPILOG = """\
@@ -71,14 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="model", metavar="model|bicubic",
                    help="model (--weights, else the shipped model) or bicubic (MATLAB-exact baseline); default model")
     p.add_argument("--device", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")
-    p.add_argument("--precision", metavar="fp32|bf16|fp16",
+    p.add_argument("--precision", metavar="|".join(PRECISIONS),
                    help="fp32; bf16 (CUDA autocast, or the CPU fast path); fp16 (CUDA only). Default: as saved "
                         "with the weights, else bf16 on a CPU with native bf16 kernels (AVX512-BF16 or AMX: about 2x "
                         "faster, 0.003 dB below fp32 on Vid4) and fp32 elsewhere")
     p.add_argument("--tile", metavar="N|auto",
                    help="core tile side in LR pixels, or auto (default): whole frame unless it exceeds the memory "
                         "budget")
-    p.add_argument("--boundary", metavar="copy|reflect",
+    p.add_argument("--boundary", metavar="|".join(BOUNDARIES),
                    help="neighbour outside the clip: copy the target or reflect (default: as saved with the "
                         "weights, else copy)")
     p.add_argument("--memory-budget", metavar="MB", help="memory for the model's activations (default: half of "

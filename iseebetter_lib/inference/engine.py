@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from iseebetter_lib.config import FlowConfig, InferenceConfig, ModelConfig
+from iseebetter_lib.config.schema import parse_tile
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.inference import tiling
@@ -43,19 +44,6 @@ def fast_model(generator: torch.nn.Module, device: torch.device, precision: str)
         return None
 
     return prepare_generator(generator, device, mode=bf16_mode(device)).eval()
-
-
-def parse_tile(tile: Any) -> int | str | None:
-    """None (whole frame), "auto" (from the memory budget) or a core tile side in LR pixels."""
-    if tile is None or tile == "auto":
-        return tile
-    try:
-        value = int(tile)
-    except (TypeError, ValueError):
-        raise UserError(f"--tile: {tile!r} is not 'auto' or a number of LR pixels") from None
-    if value < tiling.MIN_TILE:
-        raise UserError(f"--tile: {value} is too small (at least {tiling.MIN_TILE} LR pixels)")
-    return value
 
 
 def to_frames(lr_frames: np.ndarray | Iterable[np.ndarray]) -> tuple[Iterable[np.ndarray], int | None]:

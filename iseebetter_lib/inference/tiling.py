@@ -22,10 +22,11 @@ import numpy as np
 import torch
 
 from iseebetter_lib.config import ModelConfig
+from iseebetter_lib.config.schema import TILE_MIN
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 
 OVERLAP_CAP = 24  # LR pixels of context kept around each tile (the theoretical radius, when smaller, is used)
-MIN_TILE = 8  # smallest core tile side in LR pixels
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 
 
@@ -154,11 +155,11 @@ def choose_tile(h: int, w: int, bytes_per_pixel: float, budget_bytes: float, ove
     """Largest core tile side whose padded tile fits the budget; None when the whole frame fits."""
     if h * w * bytes_per_pixel <= budget_bytes:
         return None
-    lo, hi = MIN_TILE, max(h, w)
+    lo, hi = TILE_MIN, max(h, w)
     if padded_pixels(h, w, lo, overlap) * bytes_per_pixel > budget_bytes:
         need = padded_pixels(h, w, lo, overlap) * bytes_per_pixel / 2 ** 20
         raise UserError(f"--memory-budget: {budget_bytes / 2 ** 20:.0f} MB is too small for this model "
-                        f"(a {MIN_TILE}x{MIN_TILE} tile with {overlap} px overlap needs about {need:.0f} MB)")
+                        f"(a {TILE_MIN}x{TILE_MIN} tile with {overlap} px overlap needs about {need:.0f} MB)")
     while lo < hi:  # padded size grows with the tile side: binary search the largest that fits
         mid = (lo + hi + 1) // 2
         if padded_pixels(h, w, mid, overlap) * bytes_per_pixel <= budget_bytes:
@@ -182,3 +183,6 @@ def run_tiled(model: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.
         core = (core.float().clamp_(0.0, 1.0) * 255.0).round_().to(torch.uint8)
         out[t.y0 * scale:t.y1 * scale, t.x0 * scale:t.x1 * scale] = core.permute(1, 2, 0).cpu().numpy()
     return out
+
+
+__getattr__ = renamed(__name__, {"MIN_TILE": "iseebetter_lib.config.schema.TILE_MIN"})

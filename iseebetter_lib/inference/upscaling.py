@@ -18,9 +18,10 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import torch
 
+from iseebetter_lib.config.schema import BOUNDARIES, parse_tile
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.inference.engine import Engine, checked_frames, parse_tile, progress_bar, to_frames
+from iseebetter_lib.inference.engine import Engine, checked_frames, progress_bar, to_frames
 from iseebetter_lib.inference.settings import resolve_inference_config
 from iseebetter_lib.precision import check_precision
 
@@ -89,8 +90,8 @@ def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | 
     dev = resolve_device(device or "auto")
     check_precision(precision or "fp32", dev)
     parse_tile(tile)
-    if boundary not in (None, "copy", "reflect"):
-        raise UserError(f"--boundary: {boundary!r} is not copy or reflect")
+    if boundary not in (None, *BOUNDARIES):
+        raise UserError(f"--boundary: {boundary!r} is not {' or '.join(BOUNDARIES)}")
     if memory_budget_mb is not None and not memory_budget_mb > 0:
         raise UserError(f"--memory-budget: {memory_budget_mb!r} must be > 0 (MB)")
     if max_frames is not None and max_frames < 1:

@@ -37,7 +37,9 @@ def shipped_file() -> Path:
     override = os.environ.get(SHIPPED_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parents[2] / "weights" / f"{SHIPPED_NAME}.pt"
+    from iseebetter_lib.paths import repository_root
+
+    return repository_root() / "weights" / f"{SHIPPED_NAME}.pt"
 
 
 def shipped_dir() -> Path:

@@ -6,9 +6,9 @@ import argparse
 import os
 from typing import Any
 
-from iseebetter_lib.errors import UserError
 from iseebetter_lib.config.presets import PRESETS
-from iseebetter_lib.config.schema import TRAINING_SOURCES
+from iseebetter_lib.config.schema import DEVICES, PRECISIONS, TRAINING_SOURCES
+from iseebetter_lib.errors import UserError
 
 DESCRIPTION = """\
 Train the RBPN generator: pixel-loss pre-training, then adversarial fine-tuning with the four-fold loss
@@ -77,8 +77,8 @@ def register(subparsers: Any) -> None:
                    help="accept random VGG features if no weights are found (perceptual term then means little)")
     r = p.add_argument_group("run")
     r.add_argument("--out", metavar="DIR", help="output folder (train.out_dir; default from the preset)")
-    r.add_argument("--device", choices=("auto", "cpu", "cuda"), help="auto: CUDA if available (train.device)")
-    r.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+    r.add_argument("--device", choices=DEVICES, help="auto: CUDA if available (train.device)")
+    r.add_argument("--precision", choices=PRECISIONS,
                    help="autocast precision: fp32, bf16 or fp16 on CUDA (fp16 with a GradScaler); fp32 or bf16 on a CPU "
                         "(bf16 takes the channels_last fast path; fp16 there runs in fp32, with a warning)")
     mode = r.add_mutually_exclusive_group()

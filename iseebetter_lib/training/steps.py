@@ -13,13 +13,15 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.losses import PixelLoss
 from iseebetter_lib.precision import autocast
 
 
 @dataclass
-class Nets:
-    """Everything a step touches. `generator`/`discriminator` may be DDP wrappers; `d_plain` is the bare D."""
+class TrainingParts:
+    """Everything a step touches: both networks, their optimisers, losses and fp16 scalers, device, precision and
+    clipping. `generator`/`discriminator` may be DDP wrappers; `d_plain` is the bare D."""
 
     generator: nn.Module
     discriminator: nn.Module
@@ -57,53 +59,53 @@ def _optimise(loss: torch.Tensor, opt: torch.optim.Optimizer, params: list[torch
         opt.step()
 
 
-def _forward(nets: Nets, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    return nets.generator(batch["target"], batch["neighbours"], batch["flows"])
+def _forward(parts: TrainingParts, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return parts.generator(batch["target"], batch["neighbours"], batch["flows"])
 
 
-def pretrain_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Generator only, on `nets.pixel_loss` (the unweighted `losses.PixelLoss` of LossConfig.pixel)."""
-    nets.generator.train()
-    batch = to_device(batch, nets.device)
-    nets.g_opt.zero_grad(set_to_none=True)
-    with autocast(nets.device, nets.precision):
-        sr = _forward(nets, batch)
-        loss = nets.pixel_loss(sr.float(), batch["hr"])
-    _optimise(loss, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
+def pretrain_step(parts: TrainingParts, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Generator only, on `parts.pixel_loss` (the unweighted `losses.PixelLoss` of LossConfig.pixel)."""
+    parts.generator.train()
+    batch = to_device(batch, parts.device)
+    parts.g_opt.zero_grad(set_to_none=True)
+    with autocast(parts.device, parts.precision):
+        sr = _forward(parts, batch)
+        loss = parts.pixel_loss(sr.float(), batch["hr"])
+    _optimise(loss, parts.g_opt, list(parts.generator.parameters()), parts.g_scaler, parts.grad_clip)
     value = float(loss.detach())
     return {"loss": value, "pixel": value}
 
 
-def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+def gan_step(parts: TrainingParts, batch: dict[str, torch.Tensor]) -> dict[str, float]:
     """Discriminator step on HR vs SR.detach(), then generator step on the four-fold loss with a fresh D(SR)."""
-    assert nets.g_loss is not None and nets.d_loss is not None, "GAN step needs both losses"
-    nets.generator.train()
-    nets.discriminator.train()
-    batch = to_device(batch, nets.device)
+    assert parts.g_loss is not None and parts.d_loss is not None, "GAN step needs both losses"
+    parts.generator.train()
+    parts.discriminator.train()
+    batch = to_device(batch, parts.device)
     hr = batch["hr"]
-    with autocast(nets.device, nets.precision):
-        sr = _forward(nets, batch)
+    with autocast(parts.device, parts.precision):
+        sr = _forward(parts, batch)
 
     # 1. Discriminator: real HR vs the generator's output, cut from the generator's graph.
-    d_params = list(nets.d_plain.parameters())
+    d_params = list(parts.d_plain.parameters())
     for p in d_params:
         p.requires_grad_(True)
-    nets.d_opt.zero_grad(set_to_none=True)
-    with autocast(nets.device, nets.precision):
-        d_hr = nets.discriminator(hr).float()
-        d_sr = nets.discriminator(sr.detach()).float()
-        d_total = nets.d_loss(d_hr, d_sr)
-    _optimise(d_total, nets.d_opt, d_params, nets.d_scaler, nets.grad_clip)
+    parts.d_opt.zero_grad(set_to_none=True)
+    with autocast(parts.device, parts.precision):
+        d_hr = parts.discriminator(hr).float()
+        d_sr = parts.discriminator(sr.detach()).float()
+        d_total = parts.d_loss(d_hr, d_sr)
+    _optimise(d_total, parts.d_opt, d_params, parts.d_scaler, parts.grad_clip)
 
     # 2. Generator: a fresh D(SR) with the updated discriminator; D's weights are frozen for this backward
     #    (the bare module is used so that DDP expects no gradient for them).
     for p in d_params:
         p.requires_grad_(False)
-    nets.g_opt.zero_grad(set_to_none=True)
-    with autocast(nets.device, nets.precision):
-        d_sr_fresh = nets.d_plain(sr).float()
-        g_total, terms = nets.g_loss(sr.float(), hr, d_sr_fresh)
-    _optimise(g_total, nets.g_opt, list(nets.generator.parameters()), nets.g_scaler, nets.grad_clip)
+    parts.g_opt.zero_grad(set_to_none=True)
+    with autocast(parts.device, parts.precision):
+        d_sr_fresh = parts.d_plain(sr).float()
+        g_total, terms = parts.g_loss(sr.float(), hr, d_sr_fresh)
+    _optimise(g_total, parts.g_opt, list(parts.generator.parameters()), parts.g_scaler, parts.grad_clip)
     for p in d_params:
         p.requires_grad_(True)
 
@@ -111,3 +113,6 @@ def gan_step(nets: Nets, batch: dict[str, torch.Tensor]) -> dict[str, float]:
            "d_hr": float(d_hr.detach().mean()), "d_sr": float(d_sr.detach().mean())}
     row.update({k: float(v) for k, v in terms.items()})
     return row
+
+
+__getattr__ = renamed(__name__, {"Nets": "iseebetter_lib.training.steps.TrainingParts"})

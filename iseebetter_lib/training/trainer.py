@@ -26,7 +26,7 @@ from iseebetter_lib.training import distributed
 from iseebetter_lib.training.logs import TrainingLog, checkpoint_step
 from iseebetter_lib.training.outputs import checkpoint_path, prepare_out_dir
 from iseebetter_lib.training.session import TrainingRun, generator_lr_factor
-from iseebetter_lib.training.steps import Nets, gan_step, pretrain_step
+from iseebetter_lib.training.steps import TrainingParts, gan_step, pretrain_step
 
 __all__ = ["TrainResult", "default_dataset", "generator_lr_factor", "train"]
 
@@ -127,7 +127,7 @@ def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistIn
     losses = _gan_losses(cfg, device) if t.gan_steps and end > t.pretrain_steps else (None, None)
     if resume_from is not None:
         run.load(resume_from)
-    nets = _step_nets(run, info, precision, *losses)
+    parts = _training_parts(run, info, precision, *losses)
     if dataset is None:
         dataset = _shared_dataset(cfg, info, progress)
     loader, sampler = _loader(cfg, dataset, run.step, info, device)
@@ -136,7 +136,7 @@ def _train(cfg: ExperimentConfig, device: torch.device, info: distributed.DistIn
                       step_offset=checkpoint_step(t.init_weights) if info.is_main else 0)
     saved_step = run.step if resume_from is not None else -1  # step of the newest checkpoint on disk
     try:
-        saved_step = _run_steps(run, nets, iter(loader), end, log, out_dir, info.is_main, saved_step)
+        saved_step = _run_steps(run, parts, iter(loader), end, log, out_dir, info.is_main, saved_step)
     finally:
         log.close()
     if info.is_main and run.step > saved_step:
@@ -156,7 +156,8 @@ def _gan_losses(cfg: ExperimentConfig, device: torch.device) -> tuple[Any, Any]:
         return GeneratorLoss(cfg.train.loss).to(device), DiscriminatorLoss(cfg.train.loss).to(device)
 
 
-def _step_nets(run: TrainingRun, info: distributed.DistInfo, precision: str, g_loss: Any, d_loss: Any) -> Nets:
+def _training_parts(run: TrainingRun, info: distributed.DistInfo, precision: str, g_loss: Any,
+                    d_loss: Any) -> TrainingParts:
     """What a step touches; under DDP both nets are wrapped and the discriminator's BatchNorm statistics are taken
     over the global batch, as one process would compute them."""
     device, t = run.device, run.cfg.train
@@ -170,9 +171,10 @@ def _step_nets(run: TrainingRun, info: distributed.DistInfo, precision: str, g_l
             warnings.simplefilter("ignore", FutureWarning)
             generator = DDP(generator, device_ids=ids)
             discriminator = DDP(run.discriminator, device_ids=ids, broadcast_buffers=False)
-    return Nets(generator=generator, discriminator=discriminator, d_plain=run.discriminator, g_opt=run.g_opt,
-                d_opt=run.d_opt, pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss, d_loss=d_loss, device=device,
-                precision=precision, g_scaler=run.g_scaler, d_scaler=run.d_scaler, grad_clip=t.grad_clip)
+    return TrainingParts(generator=generator, discriminator=discriminator, d_plain=run.discriminator,
+                         g_opt=run.g_opt, d_opt=run.d_opt, pixel_loss=PixelLoss(t.loss.pixel), g_loss=g_loss,
+                         d_loss=d_loss, device=device, precision=precision, g_scaler=run.g_scaler,
+                         d_scaler=run.d_scaler, grad_clip=t.grad_clip)
 
 
 def _shared_dataset(cfg: ExperimentConfig, info: distributed.DistInfo, progress: bool) -> Any:
@@ -197,8 +199,8 @@ def _loader(cfg: ExperimentConfig, dataset: Any, start_step: int, info: distribu
     return loader, sampler
 
 
-def _run_steps(run: TrainingRun, nets: Nets, batches: Iterator[Any], end: int, log: TrainingLog, out_dir: Path,
-               is_main: bool, saved_step: int) -> int:
+def _run_steps(run: TrainingRun, parts: TrainingParts, batches: Iterator[Any], end: int, log: TrainingLog,
+               out_dir: Path, is_main: bool, saved_step: int) -> int:
     """Step until global step `end`, logging and checkpointing on the way; returns the newest checkpoint's step.
 
     On Ctrl-C the last completed step is saved, unless the interrupt landed inside a step (the state is then
@@ -212,7 +214,7 @@ def _run_steps(run: TrainingRun, nets: Nets, batches: Iterator[Any], end: int, l
             lr, d_lr = run.g_opt.param_groups[0]["lr"], run.d_opt.param_groups[0]["lr"]
             batch = next(batches)
             in_step = True  # from here until run.step moves on, the nets may be half-updated
-            terms = pretrain_step(nets, batch) if stage == "pretrain" else gan_step(nets, batch)
+            terms = pretrain_step(parts, batch) if stage == "pretrain" else gan_step(parts, batch)
             if not math.isfinite(terms["loss"]):
                 raise UserError(f"training diverged at step {step + 1} ({stage}: loss {terms['loss']}); "
                                 f"lower train.lr or use train.grad_clip")
