@@ -1,5 +1,6 @@
 """JupyterLab as `make lab` starts it: on 127.0.0.1, with the project's Jupyter settings, serving the .py chapters
-as notebooks (jupytext's contents manager) and opening them with the Jupytext Notebook viewer by default."""
+as notebooks (jupytext's contents manager) and opening them with the Jupytext Notebook viewer by default, on the
+project kernel, without marking them modified on open."""
 
 from __future__ import annotations
 
@@ -34,13 +35,28 @@ def test_a_chapter_is_served_as_a_notebook_with_its_parameters_cell(lab):
     assert cells[0]["cell_type"] == "markdown" and cells[0]["source"].startswith("# ")
     tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1 and "seed = " in tagged[0]["source"]
-    assert model["content"]["metadata"]["kernelspec"]["name"] == "python3"
+    assert model["content"]["metadata"]["kernelspec"]["name"] == "iseebetter"
 
 
 @pytest.mark.slow
 def test_the_project_kernel_is_the_default(lab):
     specs = lab.get("/api/kernelspecs")
-    assert specs["default"] == "python3" and "python3" in specs["kernelspecs"]
+    assert specs["default"] == "iseebetter" and "iseebetter" in specs["kernelspecs"]
+    assert specs["kernelspecs"]["iseebetter"]["spec"]["display_name"] == "Python (iseebetter)"
+
+
+@pytest.mark.slow
+def test_a_served_chapter_already_holds_what_the_kernel_would_write(lab):
+    """JupyterLab marks a notebook modified when starting its kernel changes `kernelspec` or `language_info`; the
+    served chapter holds exactly what the project kernel reports, so nothing changes (deep equality)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    spec = lab.get("/api/kernelspecs")["kernelspecs"]["iseebetter"]["spec"]
+    metadata = lab.get(f"/api/contents/{CHAPTER}?type=notebook&content=1")["content"]["metadata"]
+    assert metadata["kernelspec"] == {"name": "iseebetter", "display_name": spec["display_name"],
+                                      "language": spec["language"]}
+    assert metadata["language_info"] == IPythonKernel.language_info
+    assert "language_info" not in (REPO / CHAPTER).read_text(), "the source keeps no machine-specific metadata"
 
 
 @pytest.mark.slow
