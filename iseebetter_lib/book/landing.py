@@ -216,11 +216,11 @@ def landing_page(title: str, profile: str, runs: Sequence[Any], timings: Mapping
         f"profile). This build is the `{profile}` profile.", "",
         _table(profiles), "",
         "## Reading the chapters in JupyterLab", "",
-        "`make lab` starts JupyterLab on this repository with the project's kernel, **Python (iseebetter)**; "
+        "`make lab` starts JupyterLab on this repository with the project kernel, **Python (iseebetter)**; "
         "the chapters are the `.py` files in `notebooks/` and open as notebooks. Each has a *parameters* cell "
         "near the top: set `interactive = True` there to get the sliders and players (frame scrubbers, flow "
-        "overlays) that the static HTML leaves out, then run all cells. Run by hand, a chapter writes under "
-        "`_build/lab/`, so it never overwrites the book's own runs.", "",
+        "overlays) that the static HTML leaves out, then run all cells. Its default paths (runs, caches) lie under "
+        "`_build/lab/`, so a run by hand never overwrites the book's own runs.", "",
     ])
 
 
