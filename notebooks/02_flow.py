@@ -191,4 +191,4 @@ if interactive:
 #    `iseebetter_lib.config`). Expect three levels instead of seven, the coarsest 45 px wide: a motion of more than
 #    a few pixels is then no longer small at any level, and the linearisation can lock onto a wrong match.
 # 4. (Harder) Compute `compute_flow(im1, im2, FlowConfig(backend="dis"))` for one pair of `triples` and compare
-#    its warping error with ours: DIS is two orders of magnitude faster and measurably worse.
+#    its warping error with ours: DIS is several to tens of times faster (the speed table) and measurably worse.

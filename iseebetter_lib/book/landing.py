@@ -117,9 +117,9 @@ def vsr_figure() -> Any:
     from iseebetter_lib.book.ch01_data import sample_frames
     from iseebetter_lib.data import imresize
 
-    hr = sample_frames("bikes", 5, start=120, step=2, crop=(48, 200, 128, 192))
+    hr = sample_frames("bikes", 5, start=156, step=2, crop=(10, 60, 128, 192))
     lr = [np.clip(imresize(f, 0.25), 0, 255).astype(np.uint8) for f in hr]
-    fig = plt.figure(figsize=(10, 2.6))
+    fig = plt.figure(figsize=(9, 2.4))
     grid = fig.add_gridspec(2, 8, width_ratios=[1, 1, 1, 1, 1, 0.9, 3.2, 0.1], height_ratios=[1, 0.25])
     for i, frame in enumerate(lr):
         ax = fig.add_subplot(grid[0, i])
