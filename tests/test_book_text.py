@@ -102,3 +102,37 @@ def test_a_chapter_runs_interactively_on_the_project_kernel_without_vid4(tmp_pat
     markdown_out = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
     assert not [h for h in _headings(markdown_out) if "vid4" in h.lower()]
     assert (tmp_path / "_build" / "lab" / "figures" / "02_flow").is_dir(), "a hand run writes under _build/lab"
+
+
+def test_the_landing_page_reads_every_number_from_the_records(tmp_path):
+    import json
+
+    from iseebetter_lib.book.landing import landing_page, results_rows
+
+    def record(path: Path, test_set: str, psnr: float, extra: dict | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"command": "iseebetter book run --profile X", "commit": "abcdef1234",
+                                    "numbers": {"test_set": test_set, "average": {"psnr_y": psnr, "ssim_y": 0.61,
+                                                                                  "frames": 12},
+                                                "gain_rows": [{"clip": "average", "MATLAB bicubic": 21.5}]},
+                                    **(extra or {})}))
+
+    record(tmp_path / "figures" / "laptop" / "05_vid4.json", "vid4", 25.3311)
+    (tmp_path / "figures" / "laptop" / "book.json").write_text(json.dumps(
+        {"total_seconds": 4098.1, "command": "iseebetter book run --profile laptop", "commit": "0123456789",
+         "machine": {"cpus": 2}}))
+    record(tmp_path / "_build" / "smoke" / "figures" / "05_vid4.json", "folder", 22.1234)
+    rows = results_rows("smoke", tmp_path, ["05_vid4"])
+    by_source = {(r["source"], r["model"]): r for r in rows}
+    assert by_source[("paper", "iSeeBetter")]["PSNR-Y (dB)"] == "27.43"  # the paper's Table 3, not typed here
+    laptop = by_source[("committed laptop run", "`weights/laptop.pt`")]
+    assert laptop["PSNR-Y (dB)"] == "25.33" and laptop["test set"] == "Vid4" and "abcdef1" in laptop["made by"]
+    own = by_source[("this run (smoke)", "chapter 03's model")]
+    assert own["PSNR-Y (dB)"] == "22.12" and "not Vid4" in own["test set"]
+    assert by_source[("this run (smoke)", "bicubic (MATLAB)")]["PSNR-Y (dB)"] == "21.50"
+    assert results_rows("smoke", tmp_path, ["00_overview"])[-1]["test set"] == "not run in this build"
+    runs = load_book(root=REPO).plan("smoke", only="00_overview")
+    page = landing_page("T", "smoke", runs, {"00_overview": 90.0}, tmp_path)
+    assert "68 min (`iseebetter book run --profile laptop` at commit `0123456`" in page  # book.json's 4098 s
+    assert "1.5 min (this build's run" in page and "interactive = True" in page and "make lab" in page
+    assert "{cite}`chadha2020iseebetter`" in page and "{doc}`/notebooks/00_overview`" in page

@@ -93,8 +93,9 @@ def _scored_rows(label: str, record: Mapping[str, Any] | None, model: str) -> li
     return rows
 
 
-def results_rows(profile: str, root: Path) -> list[dict[str, str]]:
-    """The book's one results table: the paper's Table 3 averages, the committed laptop run, and this run."""
+def results_rows(profile: str, root: Path, ran: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """The book's one results table: the paper's Table 3 averages, the committed laptop run, and this run (its
+    chapter-05 record, only when `ran`, the notebooks of this build, include chapter 05)."""
     from iseebetter_lib.evaluation.tables import paper_table3
 
     paper = paper_table3()
@@ -104,7 +105,7 @@ def results_rows(profile: str, root: Path) -> list[dict[str, str]]:
     laptop = _read(results_home("laptop", root) / "05_vid4.json")
     rows += _scored_rows("committed laptop run", laptop, "`weights/laptop.pt`")
     if profile != "laptop":
-        own = _read(results_home(profile, root) / "05_vid4.json")
+        own = _read(results_home(profile, root) / "05_vid4.json") if ran is None or "05_vid4" in ran else None
         rows += _scored_rows(f"this run ({profile})", own, "chapter 03's model")
     return rows
 
@@ -210,7 +211,7 @@ def landing_page(title: str, profile: str, runs: Sequence[Any], timings: Mapping
         "PSNR and SSIM on the Y channel, averaged per clip and then over clips; the model rows say which test "
         "set and how many frames were scored. A smoke run's numbers show the pipeline works, not the method's "
         "quality.", "",
-        _table(results_rows(profile, root)), "",
+        _table(results_rows(profile, root, [r.output_name for r in runs])), "",
         "## Three profiles", "",
         f"`iseebetter book run --profile NAME` executes the chapters (`make smoke` runs and builds the smoke "
         f"profile). This build is the `{profile}` profile.", "",
