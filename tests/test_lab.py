@@ -76,3 +76,27 @@ def test_the_setting_ships_in_the_environment():
     for name in shipped:
         overrides = json.loads((REPO / name).read_text())
         assert overrides[DOCMANAGER]["defaultViewers"]["python"] == "Jupytext Notebook"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "notebooks").glob("*.py")))
+def test_a_chapter_opened_and_saved_in_jupyterlab_is_byte_identical(tmp_path, name):
+    """What JupyterLab's save writes (our contents manager: jupytext's, with the kernel's language_info) is the
+    file itself: the header already holds what jupytext would add, and language_info is filtered out again."""
+    import asyncio
+    import shutil
+
+    from iseebetter_lib.book.lab import ProjectContentsManager
+
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(REPO / "jupytext.toml", tmp_path / "jupytext.toml")
+    shutil.copy(REPO / "notebooks" / name, tmp_path / "notebooks" / name)
+    manager = ProjectContentsManager(root_dir=str(tmp_path))
+
+    async def open_and_save() -> dict:
+        model = await manager.get(f"notebooks/{name}", content=True, type="notebook")
+        await manager.save({"type": "notebook", "format": "json", "content": model["content"]}, f"notebooks/{name}")
+        return model
+
+    model = asyncio.run(open_and_save())
+    assert "language_info" in model["content"]["metadata"]
+    assert (tmp_path / "notebooks" / name).read_text() == (REPO / "notebooks" / name).read_text()
