@@ -72,7 +72,8 @@ def vgg_status(loss_cfg: Any) -> str:
             load_vgg_features(loss_cfg.perceptual, None, allow_random=True)
         # the chapter shows this statement: the losses built later in this kernel need not repeat it
         warnings.filterwarnings("ignore", category=RandomVGGWarning)
-        return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({_tilde(str(exc))}). This profile "
+        return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({_tilde(str(exc))}). "
+                "This profile "
                 "explicitly opts into RANDOM VGG features (loss.allow_random_vgg=True): the perceptual term is a "
                 "random-feature loss, not the paper's.**")
 
