@@ -136,3 +136,34 @@ def test_the_landing_page_reads_every_number_from_the_records(tmp_path):
     assert "68 min (`iseebetter book run --profile laptop` at commit `0123456`" in page  # book.json's 4098 s
     assert "1.5 min (this build's run" in page and "interactive = True" in page and "make lab" in page
     assert "{cite}`chadha2020iseebetter`" in page and "{doc}`/notebooks/00_overview`" in page
+
+
+def test_the_chapters_equations_and_tables_follow_the_code():
+    """Chapter 00's loss table and deviation sentence come from the presets; chapter 02's pyramid from the solver."""
+    from pyflow import _flow
+
+    from iseebetter_lib.book.ch00_overview import deviations, loss_variant_rows
+    from iseebetter_lib.book.ch02_flow import pyramid_rows
+    from iseebetter_lib.config import FlowConfig, preset
+
+    rows = {r["term"]: r for r in loss_variant_rows(["full", "compact"])}
+    assert rows["pixel"]["full"].startswith("MSE") and rows["pixel"]["compact"].startswith("L1")
+    assert rows["adversarial"]["paper (figure)"] == "-mean log D(SR)"
+    assert rows["adversarial"]["full"] == f"-mean D(SR), weight {preset('full').train.loss.weights.adversarial:g}"
+    assert "pixel: L1" in deviations("compact") and "pixel" not in deviations("full").split("--")[1]
+    levels = pyramid_rows(180, 144)
+    cfg = FlowConfig()
+    assert len(levels) == _flow.n_levels_for(180, cfg.ratio, cfg.min_width)
+    assert levels[-1]["size"] == "180x144" and levels[0]["outer iterations"] == cfg.n_outer + len(levels) - 1
+    widths = [int(r["size"].split("x")[0]) for r in levels]
+    assert widths == sorted(widths) and widths[0] >= cfg.min_width
+
+
+def test_the_vgg_message_shows_no_home_folder():
+    from iseebetter_lib.book.ch00_overview import vgg_status
+    from iseebetter_lib.config import preset
+
+    loss = preset("compact").train.loss
+    loss.allow_random_vgg = True
+    message = vgg_status(loss)
+    assert str(Path.home()) + "/" not in message
