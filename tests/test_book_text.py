@@ -39,6 +39,8 @@ def test_every_chapter_opens_with_its_aims_and_ends_with_summary_and_exercises(s
     assert level2[-2:] == ["## Summary", "## Exercises"], f"{source.name}: Summary and Exercises end the chapter"
     exercises = "\n".join(cells)[("\n".join(cells)).index("## Exercises"):]
     assert len(re.findall(r"^\d+\. ", exercises, re.MULTILINE)) >= 2, "at least two exercises"
+    aims = "\n".join(cells).split("## In this chapter", 1)[1].split("\n## ", 1)[0]
+    assert 2 <= len(re.findall(r"^- ", aims, re.MULTILINE)) <= 4, "In this chapter: 2-4 points"
     summary = "\n".join(cells).split("## Summary", 1)[1].split("## Exercises", 1)[0]
     assert 3 <= len(re.findall(r"^- ", summary, re.MULTILINE)) <= 5, "a summary of 3-5 bullets"
 
