@@ -1,7 +1,8 @@
 """HTML book of the executed notebooks with Jupyter Book 1: `_build/<profile>/book/` -> `.../book/_build/html`.
 
 The config and table of contents are generated from book.yml (notebooks are never re-executed: execute_notebooks
-off; only files in the toc are built); the build runs with warnings as errors. The site reads offline: MathJax is
+off; only files in the toc are built); the landing page, the run-time appendix and the bibliography page are generated
+(`book.landing`, `references.bib`); the build runs with warnings as errors. The site reads offline: MathJax is
 served from it (sphinx-mathjax-offline) and no widget or thebe script is fetched from a CDN.
 """
 
@@ -92,8 +93,9 @@ def _variants_page(title: str, runs: list[ChapterRun]) -> str:
 
 
 def prepare_book(profile: str, root: str | Path | None = None, only: str | list[str] | None = None) -> Path:
-    """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks as pages (own
-    titles, paths relative to the repository); `only` builds a book of some chapters. Returns the book's dir."""
+    """Write `_config.yml`, `_toc.yml`, the landing, appendix and variant pages (with the landing figure, the
+    bibliography and the table CSS), and copy the executed notebooks as pages (own titles, paths relative to the
+    repository, boilerplate cells hidden); `only` builds a book of some chapters. Returns the book's dir."""
     from iseebetter_lib.book.runner import repo_root
 
     root = Path(root).resolve() if root is not None else repo_root()
