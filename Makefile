@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml setup.py constraints.txt jupyter/labconfig/default_sett
 	# an editable install skips pyproject's data-files: put the JupyterLab setting into the environment here
 	install -D -m 644 jupyter/labconfig/default_setting_overrides.d/iseebetter.json \
 		$(VENV)/etc/jupyter/labconfig/default_setting_overrides.d/iseebetter.json
+	# the project kernel, "Python (iseebetter)": this environment's Python, named in every chapter's header
+	$(BIN)/python -m ipykernel install --sys-prefix --name iseebetter --display-name "Python (iseebetter)"
 	touch $@
 
 book: $(STAMP)
@@ -35,10 +37,11 @@ html: $(STAMP)
 	$(BIN)/iseebetter book build --profile $(PROFILE)
 
 # JupyterLab's setting that opens .py files with the Jupytext Notebook viewer ships in jupyter/labconfig and is
-# installed into the environment's etc/jupyter; JUPYTER_CONFIG_PATH also covers an environment set up without it.
+# installed into the environment's etc/jupyter; JUPYTER_CONFIG_PATH also covers an environment set up without it, and
+# JUPYTER_PATH the project kernel (jupyter/kernels/iseebetter).
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter $(BIN)/jupyter lab --notebook-dir=$(CURDIR) \
-		--MultiKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root) \
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter JUPYTER_PATH=$(CURDIR)/jupyter $(BIN)/jupyter lab --notebook-dir=$(CURDIR) \
+		--MultiKernelManager.default_kernel_name=iseebetter $(if $(filter 0,$(shell id -u)),--allow-root) \
 		notebooks/00_overview.py
 
 test: $(STAMP)

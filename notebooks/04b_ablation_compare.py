@@ -1,13 +1,15 @@
 # ---
 # jupyter:
 #   jupytext:
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python (iseebetter)
 #     language: python
-#     name: python3
+#     name: iseebetter
 # ---
 
 # %% [markdown]

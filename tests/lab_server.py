@@ -30,7 +30,9 @@ class Lab:
 
     def __init__(self, tmp: Path) -> None:
         self.port, self.token = _free_port(), secrets.token_hex(16)
-        env = {**os.environ, "JUPYTER_CONFIG_PATH": str(LAB_CONFIG), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        env = {**os.environ, "JUPYTER_CONFIG_PATH": str(LAB_CONFIG), "JUPYTER_PATH": str(LAB_CONFIG),
+               "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "PYTHONPATH": os.pathsep.join(
+                   p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "user-settings"),
                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"), "HOME": str(tmp)}
         self.log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed in stop()

@@ -13,6 +13,7 @@ import pytest
 from iseebetter_lib.book import command as book_command
 from iseebetter_lib.book.build import book_config, book_toc, prepare_book
 from iseebetter_lib.book.figures import figure_bytes, figure_path, save_figure
+from iseebetter_lib.book.pages import _home_label, boilerplate_tags
 from iseebetter_lib.book.runner import ChapterFailed, run_book
 from iseebetter_lib.data.home import data_home
 from iseebetter_lib.book.spec import load_book, parameters_cell
@@ -196,8 +197,16 @@ def test_book_config_and_toc_generation(tmp_path):
     variants = (book / "variants" / "b_second.md").read_text()
     assert "rate=2" in variants and "{doc}`/notebooks/b_second__fast`" in variants
     intro = (book / "intro.md").read_text()
+    assert "{doc}`/notebooks/a_first`" in intro and "{doc}`/variants/b_second`" in intro  # the reading order
+    runtimes = (book / "runtimes.md").read_text()
     for name in ("a_first", "b_second__slow", "b_second__fast"):
-        assert f"{{doc}}`/notebooks/{name}`" in intro  # linked, under the page's own title
+        assert f"{{doc}}`/notebooks/{name}`" in runtimes  # the appendix: each page's run time
+    assert toc["chapters"][-2:] == [{"file": "runtimes"}, {"file": "bibliography"}]
+    assert config["bibtex_bibfiles"] == ["references.bib"] and (book / "references.bib").is_file()
+    assert "{bibliography}" in (book / "bibliography.md").read_text()
+    assert "linkify" not in config["parse"]["myst_enable_extensions"]  # laptop.pt is not a web address
+    assert "overflow-x" in (book / "_static" / "iseebetter.css").read_text()  # wide tables scroll
+    assert (book / "figures" / "vsr_problem.png").stat().st_size > 1000
     assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
     assert not config["sphinx"]["config"]["mathjax_path"].startswith("http")
 
@@ -232,13 +241,27 @@ def test_book_pages_have_their_own_titles_and_no_machine_paths(tmp_path):
         nb = nbformat.reads(page, as_version=4)
         titles[name] = nb.cells[0].source.splitlines()[0]
         assert 'out = "_build/smoke/a.json"' in nb.cells[1].source
-        assert 'data = "{data}/x"' in nb.cells[1].source
+        home_label = _home_label(str(data_home()), "data")  # ~/... or $ISEEBETTER_DATA: never a literal {data}
+        assert f'data = "{home_label}/x"' in nb.cells[1].source and "{data}" not in page
+        assert "hide-input" in nb.cells[1].metadata["tags"]  # the injected parameters: folded in the HTML
         assert nb.cells[2].outputs[0]["text"] == "_build/smoke/a.json\n"
     assert titles == {"a_first": "# Fake chapter", "b_second__slow": "# Second: slow",
                       "b_second__fast": "# Second: fast"}
     assert (executed / "a_first.ipynb").read_text().count(str(root.resolve())) == 2  # the executed one is untouched
     only = prepare_book("smoke", root=root, only="a_first")
     assert sorted(p.name for p in (only / "notebooks").iterdir()) == ["a_first.ipynb"]
+
+
+def test_boilerplate_cells_are_tagged_to_be_hidden_and_kept():
+    import nbformat
+
+    params = nbformat.v4.new_code_cell("seed = 1")
+    params.metadata["tags"] = ["parameters"]
+    imports = nbformat.v4.new_code_cell("import numpy as np\nfrom x import y\nCHAPTER = 'a'")
+    work = nbformat.v4.new_code_cell("x = 1\nimport os")
+    assert boilerplate_tags(params) == ["remove-cell"]
+    assert boilerplate_tags(imports) == ["hide-input"]
+    assert boilerplate_tags(work) == []
 
 
 def test_numbers_in_book_yml_stay_numbers(tmp_path):

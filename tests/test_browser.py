@@ -66,8 +66,15 @@ def test_jupyterlab_opens_a_chapter_as_a_rendered_notebook(tmp_path):
                                       ".textContent || ''")
             editor_lines = chrome.evaluate("[...document.querySelectorAll('.jp-FileEditor .cm-line')]"
                                            ".map(l => l.textContent).filter(t => t.startsWith('# %%')).length")
+            # the project kernel starts and reports its spec and language_info: nothing may change, so the tab
+            # must not be marked modified (JupyterLab's jp-mod-dirty)
+            kernel_up = chrome.wait_for("document.body.innerText.includes('Python (iseebetter)')", 90)
+            chrome.wait_for("document.querySelector('.jp-mod-dirty')", 5)
+            dirty = chrome.evaluate("document.querySelectorAll('.jp-mod-dirty').length")
     finally:
         lab.stop()
     assert rendered, "no rendered notebook heading: the chapter did not open as a notebook"
     assert heading.startswith("iSeeBetter"), heading
     assert editor_lines == 0, "the chapter also shows in the text editor"
+    assert kernel_up, "the chapter did not start the project kernel, Python (iseebetter)"
+    assert dirty == 0, "the chapter is marked modified right after opening"

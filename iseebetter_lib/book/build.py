@@ -1,7 +1,8 @@
 """HTML book of the executed notebooks with Jupyter Book 1: `_build/<profile>/book/` -> `.../book/_build/html`.
 
 The config and table of contents are generated from book.yml (notebooks are never re-executed: execute_notebooks
-off; only files in the toc are built); the build runs with warnings as errors. The site reads offline: MathJax is
+off; only files in the toc are built); the landing page, the run-time appendix and the bibliography page are generated
+(`book.landing`, `references.bib`); the build runs with warnings as errors. The site reads offline: MathJax is
 served from it (sphinx-mathjax-offline) and no widget or thebe script is fetched from a CDN.
 """
 
@@ -15,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from iseebetter_lib.book.landing import BIBLIOGRAPHY_PAGE, landing_page, runtime_page, write_vsr_figure
 from iseebetter_lib.book.pages import path_labels, prepare_page
-from iseebetter_lib.book.results import MACHINE_REFERENCE, reference_units
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, load_book
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
@@ -24,6 +25,13 @@ from iseebetter_lib.io import atomic_write_text
 BUILD_FLAGS = ("-W", "-n", "--keep-going", "--all")
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # copies MathJax 3 into _static/mathjax
 OFFLINE_EXTENSION = "iseebetter_lib.book.sphinx_offline"  # no thebe scripts, a valid colour mode
+BIBFILE = "references.bib"  # at the repository root; copied beside the book's pages
+# Jupyter Book's default MyST extensions without `linkify`, which turned a file name such as laptop.pt into a link
+MYST_EXTENSIONS = ["colon_fence", "dollarmath", "substitution", "tasklist"]
+# wide tables scroll inside the page instead of being cut at a 1280 px window; a smaller font fits more columns
+TABLE_CSS = """main table, .bd-article table { display: block; max-width: 100%; overflow-x: auto; font-size: 0.85em; }
+main table td, main table th { white-space: normal; }
+"""
 
 
 def book_config(spec: BookSpec, profile: str) -> dict[str, Any]:
@@ -33,6 +41,8 @@ def book_config(spec: BookSpec, profile: str) -> dict[str, Any]:
         "author": spec.author,
         "only_build_toc_files": True,
         "execute": {"execute_notebooks": "off"},
+        "bibtex_bibfiles": [BIBFILE],
+        "parse": {"myst_enable_extensions": MYST_EXTENSIONS},
         "html": {"use_repository_button": False, "use_issues_button": False, "use_edit_page_button": False},
         "launch_buttons": {"notebook_interface": "classic", "binderhub_url": "", "colab_url": "", "thebe": False},
         # Markdown outputs (our tables) are parsed as MyST, not CommonMark, so that their tables render.
@@ -45,7 +55,8 @@ def book_config(spec: BookSpec, profile: str) -> dict[str, Any]:
 
 
 def book_toc(spec: BookSpec, profile: str, only: str | list[str] | None = None) -> dict[str, Any]:
-    """Jupyter Book `_toc.yml`: an intro page, one entry per chapter, variants as sections of a variants page."""
+    """Jupyter Book `_toc.yml`: the landing page, one entry per chapter (variants as sections of a variants page),
+    then the appendix pages: run times and the bibliography."""
     chapters: list[dict[str, Any]] = []
     for chapter in spec.chapters:
         runs = [r for r in spec.plan(profile, only) if r.chapter == chapter.name]
@@ -56,6 +67,7 @@ def book_toc(spec: BookSpec, profile: str, only: str | list[str] | None = None) 
         else:
             chapters.append({"file": f"variants/{chapter.name}",
                              "sections": [{"file": f"notebooks/{r.output_name}"} for r in runs]})
+    chapters += [{"file": "runtimes"}, {"file": "bibliography"}]
     return {"format": "jb-book", "root": "intro", "chapters": chapters}
 
 
@@ -63,24 +75,6 @@ def _yaml(data: dict[str, Any]) -> str:
     import yaml
 
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-
-
-def _intro(spec: BookSpec, profile: str, runs: list[ChapterRun], timings: dict[str, float]) -> str:
-    """The index page: each executed notebook linked under its page title, with its execution time."""
-    lines = [f"# {spec.title}", "", f"Executed with the `{profile}` profile "
-             f"(`iseebetter book run --profile {profile}`).", "", "| chapter | seconds |", "|---|--:|"]
-    for run in runs:
-        secs = timings.get(run.output_name)
-        lines.append(f"| {{doc}}`/notebooks/{run.output_name}` | {'' if secs is None else f'{secs:.0f}'} |")
-    total = sum(timings.get(r.output_name, 0.0) for r in runs)
-    lines += ["", f"Total execution time: {total:.0f} s.", ""]
-    ref = timings.get(MACHINE_REFERENCE)
-    if isinstance(ref, dict) and ref.get("before") and ref.get("after"):
-        lines += [f"Machine-speed reference measured in the same run: our optical flow on the bikes sample pair "
-                  f"(640 x 272) took {ref['before']:.0f} ms before and {ref['after']:.0f} ms after, so the "
-                  f"book took {reference_units(total, ref):.0f} times that: compare this "
-                  "ratio, not the seconds, across days on a shared machine.", ""]
-    return "\n".join(lines)
 
 
 def variant_title(run: ChapterRun) -> str:
@@ -99,8 +93,9 @@ def _variants_page(title: str, runs: list[ChapterRun]) -> str:
 
 
 def prepare_book(profile: str, root: str | Path | None = None, only: str | list[str] | None = None) -> Path:
-    """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks as pages (own
-    titles, paths relative to the repository); `only` builds a book of some chapters. Returns the book's dir."""
+    """Write `_config.yml`, `_toc.yml`, the landing, appendix and variant pages (with the landing figure, the
+    bibliography and the table CSS), and copy the executed notebooks as pages (own titles, paths relative to the
+    repository, boilerplate cells hidden); `only` builds a book of some chapters. Returns the book's dir."""
     from iseebetter_lib.paths import book_root
 
     root = Path(root).resolve() if root is not None else book_root()
@@ -125,7 +120,13 @@ def prepare_book(profile: str, root: str | Path | None = None, only: str | list[
         chapter_runs = [r for r in runs if r.chapter == chapter.name]
         if chapter_runs and chapter_runs[0].variant is not None:
             atomic_write_text(book / "variants" / f"{chapter.name}.md", _variants_page(chapter.title, chapter_runs))
-    atomic_write_text(book / "intro.md", _intro(spec, profile, runs, timings))
+    atomic_write_text(book / "intro.md", landing_page(spec.title, profile, runs, timings, root))
+    atomic_write_text(book / "runtimes.md", runtime_page(profile, runs, timings))
+    atomic_write_text(book / "bibliography.md", BIBLIOGRAPHY_PAGE)
+    bib = root / BIBFILE if (root / BIBFILE).is_file() else Path(__file__).resolve().parents[2] / BIBFILE
+    atomic_write_text(book / BIBFILE, bib.read_text())
+    atomic_write_text(book / "_static" / "iseebetter.css", TABLE_CSS)
+    write_vsr_figure(book)
     atomic_write_text(book / "_config.yml", _yaml(book_config(spec, profile)))
     atomic_write_text(book / "_toc.yml", _yaml(book_toc(spec, profile, only)))
     return book

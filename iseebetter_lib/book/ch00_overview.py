@@ -2,10 +2,57 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from iseebetter_lib.book.ch01_data import sample_frames
 from iseebetter_lib.errors import UserError
+
+# how each loss variant is computed (the formulas of `losses.py`), and the paper's choice for each term
+TERM_FORMULAS = {
+    "pixel": {"mse": "MSE(SR, HR)", "l1": "L1(SR, HR)"},
+    "perceptual": {"vgg16": "MSE of VGG-16 features[:31] (to the last max-pool)",
+                   "vgg19": "MSE of VGG-19 features to relu5_4"},
+    "adversarial": {"mean": "-mean D(SR)", "log": "-mean log D(SR)"},
+    "tv": {"sq": "2 (mean dy² + mean dx²)", "abs": "mean |dy| + mean |dx|"},
+    "discriminator": {"original": "1 - mean D(HR) + mean D(SR)", "bce": "-mean log D(HR) - mean log(1 - D(SR))"},
+}
+PAPER_LOSS = {"pixel": "mse", "perceptual": "vgg19", "adversarial": "log", "tv": "abs"}
+
+
+def loss_variant_rows(preset_names: list[str]) -> list[dict[str, Any]]:
+    """Per loss term, the paper's formula and what each named preset computes, with its weight."""
+    from iseebetter_lib.config import preset
+
+    losses = {name: preset(name).train.loss for name in preset_names}
+    rows = []
+    for term, formulas in TERM_FORMULAS.items():
+        row: dict[str, Any] = {"term": term,
+                               "paper (figure)": formulas.get(PAPER_LOSS.get(term, ""), "not stated")}
+        for name, loss in losses.items():
+            weight = getattr(loss.weights, term, None)
+            row[name] = formulas[getattr(loss, term)] + ("" if weight is None else f", weight {weight:g}")
+        rows.append(row)
+    return rows
+
+
+def deviations(preset_name: str) -> str:
+    """One sentence naming where a preset's loss differs from the paper's figure."""
+    from iseebetter_lib.config import preset
+
+    loss = preset(preset_name).train.loss
+    diffs = [f"{term}: {TERM_FORMULAS[term][getattr(loss, term)]} instead of {TERM_FORMULAS[term][paper]}"
+             for term, paper in PAPER_LOSS.items() if getattr(loss, term) != paper]
+    if not diffs:
+        return f"The `{preset_name}` preset computes every term as the paper's figure states."
+    return (f"The `{preset_name}` preset departs from the paper's figure in {len(diffs)} term(s) -- "
+            + "; ".join(diffs) + ".")
+
+
+def _tilde(text: str) -> str:
+    """`text` with the home folder written as `~` (no absolute home path on a page)."""
+    home = str(Path.home()).rstrip("/")
+    return text.replace(home + "/", "~/") if home and home != "/" else text
 
 
 def vgg_status(loss_cfg: Any) -> str:
@@ -25,7 +72,8 @@ def vgg_status(loss_cfg: Any) -> str:
             load_vgg_features(loss_cfg.perceptual, None, allow_random=True)
         # the chapter shows this statement: the losses built later in this kernel need not repeat it
         warnings.filterwarnings("ignore", category=RandomVGGWarning)
-        return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({exc}). This profile "
+        return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({_tilde(str(exc))}). "
+                "This profile "
                 "explicitly opts into RANDOM VGG features (loss.allow_random_vgg=True): the perceptual term is a "
                 "random-feature loss, not the paper's.**")
 

@@ -199,3 +199,26 @@ def bd_check(vid4_root: str | Path) -> str:
     ours = degrade(modcrop(vid4_frame(vid4_root, "calendar"), 4), 4, "BD")
     ref = read_frame_folder(bd_dir, max_frames=1)[0]
     return f"calendar frame 1, our BD vs the shipped BDx4 frame: **{psnr(ours, ref):.2f} dB** (identical recipe: high)."
+
+
+def test_set_summary(test_set: Any, rows: list[dict[str, Any]]) -> str:
+    """What the scoring chapters use as their test set in this run, named from what is actually there."""
+    frames = sum(r["frames"] for r in rows)
+    if test_set.is_vid4:
+        return f"The chapters that score a model use **Vid4** in this run: {len(rows)} clips, {frames} frames."
+    return (f"Vid4 is not in the data home, so the chapters that score a model use the **held-out clips of the "
+            f"sample videos** in this run: {len(rows)} clip(s), {frames} frames, never seen in training. Their "
+            f"numbers are not comparable with the paper's.")
+
+
+def y_channel_rows(hr: np.ndarray) -> list[dict[str, Any]]:
+    """The bicubic x4 reconstruction of one frame (BI down, MATLAB bicubic up) scored on RGB and on Y (BT.601):
+    the same images, two protocols."""
+    from iseebetter_lib.data import degrade, imresize, modcrop
+    from iseebetter_lib.evaluation.metrics import psnr, psnr_y, ssim_y
+
+    hr = modcrop(hr, 4)
+    sr = imresize(degrade(hr, 4, "BI"), 4.0)
+    return [{"protocol": "PSNR on RGB", "value": psnr(sr, hr)},
+            {"protocol": "PSNR on Y (BT.601)", "value": psnr_y(sr, hr)},
+            {"protocol": "SSIM on Y", "value": ssim_y(sr, hr)}]

@@ -110,3 +110,53 @@ def color_legend(size: int = 101) -> np.ndarray:
     from iseebetter_lib.flow import flow_to_color
 
     return color_wheel(flow_to_color, size)
+
+
+def pyramid_rows(width: int, height: int, cfg: FlowConfig | None = None) -> list[dict[str, Any]]:
+    """The coarse-to-fine pyramid the solver builds for an image of this size, coarsest first (the order it visits
+    them): per level its size, the image it is resized from and the Gaussian sigma applied first (levels beyond a
+    quarter of the width are made from a finer level), and the iterations spent there (n_outer + k, n_sor + 3k)."""
+    import math
+
+    from pyflow import _flow
+
+    cfg = cfg or FlowConfig()
+    levels = _flow.n_levels_for(width, cfg.ratio, cfg.min_width)
+    nsub, base = int(math.log(0.25) / math.log(cfg.ratio)), 1 / cfg.ratio - 1
+    sizes = [(width, height)]
+    rows = [{"level": 0, "size": f"{width}x{height}", "made from": "-", "Gaussian sigma": 0.0,
+             "outer iterations": cfg.n_outer, "SOR sweeps": cfg.n_sor}]
+    for k in range(1, levels):
+        src = 0 if k <= nsub else k - nsub
+        rate = cfg.ratio ** k * (1 if src == 0 else width / sizes[src][0])
+        sizes.append((max(int(sizes[src][0] * rate), 1), max(int(sizes[src][1] * rate), 1)))
+        rows.append({"level": k, "size": f"{sizes[k][0]}x{sizes[k][1]}",
+                     "made from": "the input" if src == 0 else f"level {src}", "Gaussian sigma": base * min(k, nsub),
+                     "outer iterations": cfg.n_outer + k, "SOR sweeps": cfg.n_sor + 3 * k})
+    return rows[::-1]
+
+
+def ground_truth_pair(ref: dict[str, dict[str, np.ndarray]], wanted: str) -> str:
+    """`wanted` when the reference holds it, else its first pair with a ground-truth flow (the trimmed copy shipped
+    with the tests has fewer pairs than the data home's)."""
+    if wanted in ref:
+        return wanted
+    return next(name for name, p in ref.items() if "gt_u" in p)
+
+
+def alpha_sweep(ref: dict[str, dict[str, np.ndarray]], pair: str, alphas: list[float]) -> list[dict[str, Any]]:
+    """Our flow on one reference pair for several smoothness weights: endpoint error against the ground truth (when
+    the pair has one), warping error, and the flow's roughness (mean |grad u| + |grad v|, px per px)."""
+    from iseebetter_lib.flow import compute_flow
+
+    p = ref[pair]
+    rows = []
+    for alpha in alphas:
+        flow = compute_flow(p["im1"], p["im2"], FlowConfig(alpha=alpha))
+        gy, gx = np.gradient(flow, axis=(1, 2))
+        row = {"alpha": alpha, "warping error (0..255)": warp_error(p["im1"], p["im2"], flow),
+               "roughness": float(np.mean(np.abs(gx)) + np.mean(np.abs(gy)))}
+        if "gt_u" in p:
+            row["EPE vs ground truth (px)"] = epe(flow, p["gt_u"], p["gt_v"])
+        rows.append(row)
+    return rows

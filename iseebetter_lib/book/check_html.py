@@ -1,7 +1,9 @@
 """The built HTML book as a reader's browser shows it: every page served on 127.0.0.1 and loaded in headless Chromium.
 
 A page fails on a broken image, a failed request, a JavaScript error, a request that leaves the local server (a CDN),
-or raw TeX left in its text; the book fails when two pages share a title. Screenshots of the index and of chapter
+raw TeX left in its text, a literal `{placeholder}` in its text (a template never filled in), or a link to a web host
+that is not one the book really cites (`laptop.pt` turned into http://laptop.pt); the book fails when two pages share
+a title. Screenshots of the index and of chapter
 05 go to `_build/<profile>/screenshots/`.
 
     python -m iseebetter_lib.book.check_html --profile smoke      (exit 1 and one line per problem on failure)
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html.parser
 import http.server
 import re
+import urllib.parse
 import sys
 import threading
 from collections.abc import Iterator
@@ -36,6 +40,12 @@ VISIBLE_TEXT = """(() => {
                         + 'mjx-assistive-mml').forEach(n => n.remove());
   return copy.innerText;
 })()"""
+# a `{name}` left in the visible text (code and rendered maths are not text here)
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*\}")
+# the web hosts the book may link to: the references it cites and the tools that build it
+KNOWN_HOSTS = frozenset({"doi.org", "dx.doi.org", "github.com", "arxiv.org", "jupyterbook.org", "www.sphinx-doc.org",
+                         "sphinx-doc.org", "pydata-sphinx-theme.readthedocs.io", "sphinx-book-theme.readthedocs.io",
+                         "executablebooks.org", "toflow.csail.mit.edu", "people.csail.mit.edu"})
 BROKEN_IMAGES = "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
 
 
@@ -64,18 +74,55 @@ def pages(html: Path) -> list[str]:
     return sorted(str(p.relative_to(html)) for p in html.rglob("*.html") if p.relative_to(html).parts[0] not in skip)
 
 
-def page_problems(visit: PageVisit, base: str, broken_images: list[str], text: str) -> list[str]:
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links += [v for k, v in attrs if k == "href" and v]
+
+
+def links_in(page_html: str) -> list[str]:
+    """The `href` of every link of an HTML page."""
+    parser = _Links()
+    parser.feed(page_html)
+    return parser.links
+
+
+def text_problems(text: str) -> list[str]:
+    """Raw TeX and literal `{placeholder}`s in a page's visible text."""
+    problems = []
+    tex = list(RAW_TEX.finditer(text))
+    if tex:
+        at = tex[0].start()
+        problems.append(f"raw TeX in the text ({len(tex)} place(s)), first: {text[max(at - 20, 0):at + 40]!r}")
+    problems += [f"literal placeholder {m.group(0)} in the text: {text[max(m.start() - 30, 0):m.end() + 30]!r}"
+                 for m in PLACEHOLDER.finditer(text)]
+    return problems
+
+
+def link_problems(links: list[str]) -> list[str]:
+    """Links to http(s) hosts that are not among the book's known hosts (local and relative links are fine)."""
+    problems = []
+    for link in links:
+        url = urllib.parse.urlsplit(link)
+        host = (url.hostname or "").lower()
+        if url.scheme in ("http", "https") and host not in KNOWN_HOSTS and host not in ("127.0.0.1", "localhost"):
+            problems.append(f"link to an unknown web host {host!r}: {link}")
+    return problems
+
+
+def page_problems(visit: PageVisit, base: str, broken_images: list[str], text: str,
+                  links: list[str] | None = None) -> list[str]:
     """One line per problem of one visited page."""
     problems = [f"external request {u}" for u in visit.requests if not u.startswith(base) and not
                 u.startswith(LOCAL_SCHEMES)]
     problems += [f"failed request {f}" for f in visit.failed if not f.split(" ")[0].endswith(BROWSER_OWN)]
     problems += [f"JavaScript error: {e}" for e in visit.js_errors]
     problems += [f"broken image {src}" for src in broken_images]
-    tex = list(RAW_TEX.finditer(text))
-    if tex:
-        at = tex[0].start()
-        problems.append(f"raw TeX in the text ({len(tex)} place(s)), first: {text[max(at - 20, 0):at + 40]!r}")
-    return problems
+    return problems + text_problems(text) + link_problems(links or [])
 
 
 def check_site(html: Path, screenshots: Path | None = None, browser: Chromium | None = None) -> list[str]:
@@ -87,7 +134,8 @@ def check_site(html: Path, screenshots: Path | None = None, browser: Chromium | 
             visit = chrome.visit(base + page)
             text = chrome.evaluate(VISIBLE_TEXT) or ""
             broken = chrome.evaluate(BROKEN_IMAGES) or []
-            problems += [f"{page}: {p}" for p in page_problems(visit, base, broken, text)]
+            links = links_in((html / page).read_text(errors="replace"))
+            problems += [f"{page}: {p}" for p in page_problems(visit, base, broken, text, links)]
             if screenshots is not None and page in SCREENSHOTS:
                 chrome.screenshot(screenshots / SCREENSHOTS[page])
             if chrome.evaluate("location.href") != base + page:

@@ -1,10 +1,13 @@
-"""Executed notebooks as pages of the HTML book: a title of their own and no paths of the machine that built them.
+"""Executed notebooks as pages of the HTML book: a title of their own, no paths of the machine that built them, and
+the boilerplate cells (parameters, imports) hidden by cell tags.
 
 Only the copies under `_build/<profile>/book/` change; the executed notebooks stay as papermill wrote them.
 """
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,20 +17,35 @@ import nbformat
 INJECTED_TAG = "injected-parameters"
 PARAMETERS_HEADER = "# Parameters of this run (book.yml), paths relative to the repository\n"
 HEADING = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
+# Jupyter Book's cell tags: the notebook's own parameters cell is replaced by papermill's injected one (shown
+# folded); a cell that starts with imports shows its output but folds its code
+PARAMETERS_TAGS, INJECTED_TAGS, IMPORT_TAGS = ["remove-cell"], ["hide-input"], ["hide-input"]
+
+
+def _home_label(path: str, name: str) -> str:
+    """How a path outside the repository is shown: `~/...` under the home folder, else its environment variable
+    (the data home) so that no page shows a literal `{placeholder}` or the builder's home folder."""
+    home = str(Path.home()).rstrip("/")
+    if path == home or path.startswith(home + "/"):
+        return "~" + path[len(home):]
+    return "$ISEEBETTER_DATA" if name == "data" else "$" + name.upper()
 
 
 def path_labels(placeholders: Mapping[str, str], root: str | Path) -> list[tuple[str, str]]:
     """(absolute path, shown as) pairs, longest path first: paths inside the repository become relative to it,
-    others keep their book.yml placeholder (e.g. ``{data}``)."""
+    others are shown under `~` (or as ``$ISEEBETTER_DATA`` for a data home outside it), and so is the home folder."""
     root = str(Path(root))
     labels: list[tuple[str, str]] = []
     for name, value in placeholders.items():
         if value == root:
             continue
         inside = value.startswith(root.rstrip("/") + "/")
-        labels.append((value, value[len(root.rstrip("/")) + 1:] if inside else "{" + name + "}"))
+        labels.append((value, value[len(root.rstrip("/")) + 1:] if inside else _home_label(value, name)))
     labels.append((root.rstrip("/") + "/", ""))
     labels.append((root, "."))
+    home = os.path.expanduser("~").rstrip("/")
+    if home and home != "/" and not root.startswith(home + "/") and root != home:
+        labels.append((home + "/", "~/"))
     return sorted(labels, key=lambda kv: len(kv[0]), reverse=True)
 
 
@@ -67,13 +85,36 @@ def _relabel_outputs(outputs: list[Any], labels: list[tuple[str, str]]) -> None:
                 data[mime] = relabel_paths(data[mime], labels)
 
 
+def starts_with_imports(source: str) -> bool:
+    """Whether a code cell's first statement is an import (the chapter's imports cell)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and isinstance(body[0], (ast.Import, ast.ImportFrom))
+
+
+def boilerplate_tags(cell: nbformat.NotebookNode) -> list[str]:
+    """The tags that hide a boilerplate cell in the HTML (the notebooks keep the cells)."""
+    tags = cell.metadata.get("tags", [])
+    if INJECTED_TAG in tags:
+        return INJECTED_TAGS
+    if "parameters" in tags:
+        return PARAMETERS_TAGS
+    return IMPORT_TAGS if starts_with_imports(cell.source) else []
+
+
 def prepare_page(source: Path, target: Path, labels: list[tuple[str, str]], title: str | None = None) -> None:
     """Copy an executed notebook to the book: paths relabelled in the injected parameters cell and in text
-    outputs, the injected cell explained, the title replaced when given (variants of one chapter)."""
+    outputs, the injected cell explained, boilerplate cells tagged to be hidden, the title replaced when given
+    (variants of one chapter)."""
     nb = nbformat.read(str(source), as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        extra = [t for t in boilerplate_tags(cell) if t not in cell.metadata.get("tags", [])]
+        if extra:
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), *extra]
         if INJECTED_TAG in cell.metadata.get("tags", []):
             body = relabel_paths(cell.source, labels).removeprefix("# Parameters\n")
             cell.source = PARAMETERS_HEADER + body

@@ -1,4 +1,4 @@
-"""Execute the book: jupytext source -> papermill (kernel python3, cwd notebooks/) -> `_build/<profile>/notebooks/`.
+"""Execute the book: jupytext source -> papermill (the project kernel, cwd notebooks/) -> `_build/<profile>/notebooks/`.
 
 Stops at the first failing chapter with one clear message (the failing cell's source and the error); a chapter that
 `requires_gpu` refuses to start without CUDA. Per-chapter wall times go to `_build/<profile>/timings.json`.
@@ -22,7 +22,9 @@ from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path, atomic_write_text
 from iseebetter_lib.paths import BOOK_ROOT_ENV, book_root, repository_root
 
-KERNEL = "python3"
+KERNEL = "iseebetter"  # the project kernel: `make setup` installs it; `jupyter/kernels/` ships it for JUPYTER_PATH
+KERNEL_DISPLAY = "Python (iseebetter)"
+KERNEL_PATH = "jupyter"  # folder of the repository holding kernels/iseebetter (argv "python": this interpreter)
 
 
 class ChapterFailed(UserError):
@@ -42,13 +44,22 @@ def gpu_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def kernel_search_path(root: Path) -> str:
+    """JUPYTER_PATH with the repository's `jupyter/` folder first, so that papermill finds the project kernel even
+    in an environment where `make setup` did not install it (jupyter_client runs a kernel whose argv is "python"
+    with the interpreter it runs in)."""
+    package_jupyter = Path(__file__).resolve().parents[2] / KERNEL_PATH
+    folders = [str(root / KERNEL_PATH), str(package_jupyter), os.environ.get("JUPYTER_PATH", "")]
+    return os.pathsep.join(dict.fromkeys(f for f in folders if f))
+
+
 def to_notebook(source: Path, target: Path) -> Path:
-    """Convert a percent-format .py to .ipynb (kernel python3) atomically."""
+    """Convert a percent-format .py to .ipynb (the project kernel) atomically."""
     import jupytext
     import nbformat
 
     nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": KERNEL_DISPLAY, "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
     with atomic_path(target) as tmp:
         nbformat.write(nb, str(tmp))
@@ -116,11 +127,12 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
         log(f"dry run: fixtures in {build / 'fixtures'}")
         profile_env.update(fixture_env(prepare_fixtures(build / "fixtures")))
     env_backup = {k: os.environ.get(k) for k in ("PYTHONPATH", BOOK_ROOT_ENV, "ISEEBETTER_VGG_WEIGHTS",
-                                                 *profile_env)}
+                                                 "JUPYTER_PATH", *profile_env)}
     package_root = str(repository_root())
     paths = dict.fromkeys(p for p in (str(root), package_root, env_backup["PYTHONPATH"]) if p)
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     os.environ[BOOK_ROOT_ENV] = str(root)
+    os.environ["JUPYTER_PATH"] = kernel_search_path(root)
     os.environ.update(profile_env)
     if dry_run:  # VGG weights come from the fixtures' torch hub cache
         os.environ.pop("ISEEBETTER_VGG_WEIGHTS", None)
