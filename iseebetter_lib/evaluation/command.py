@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import require_file
 
 EPILOG = """\
 examples:
@@ -111,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--tile {tile!r}: expected a number of LR pixels or auto") from None
     if args.root is not None and not Path(args.root).is_dir():
         raise UserError(f"--root {args.root}: folder not found")
-    if args.list_file is not None and not Path(args.list_file).is_file():
-        raise UserError(f"--list {args.list_file}: file not found")
+    if args.list_file is not None:
+        require_file(args.list_file, "list file (--list)")
     if args.weights is not None and not Path(args.weights).is_file():
         raise UserError(f"--weights {args.weights}: checkpoint not found")
     if args.weights is None and args.method is None:
