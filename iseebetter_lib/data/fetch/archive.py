@@ -87,6 +87,8 @@ def _tar_members(source: Path, stack: contextlib.ExitStack) -> list[Member]:
     if tf.fileobj.read(tarfile.BLOCKSIZE) != tarfile.NUL * tarfile.BLOCKSIZE:
         last = f" after member {infos[-1].name}" if infos else ""
         raise ArchiveError(f"{source}: damaged or truncated archive (no end-of-archive marker{last})")
+    while tf.fileobj.read(1 << 20):  # to the end of a compressed stream, whose check (gzip CRC) comes last
+        pass
     return [Member(i.name, i.size, lambda i=i: tf.extractfile(i)) for i in infos if i.isfile()]
 
 
