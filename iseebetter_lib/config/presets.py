@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from iseebetter_lib.config.overrides import apply_overrides, flatten
 from iseebetter_lib.config.schema import ConfigError, DataConfig, ExperimentConfig, LossConfig, ModelConfig, TrainConfig
+from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import read_text
 
 VIMEO_TRAIN_SEPTUPLETS = 64_612  # lines of Vimeo-90K's sep_trainlist.txt
@@ -126,9 +127,12 @@ def build(preset_name: str = "full", file: str | Path | None = None,
 
 
 def read_config_file(path: Path) -> Mapping[str, Any]:
-    """The mapping a YAML or JSON configuration file (UTF-8) holds; a missing, unreadable or malformed file is one
-    line (`UserError`)."""
-    text = read_text(path, "configuration file")
+    """The mapping a YAML or JSON configuration file (UTF-8) holds; a missing, unreadable or malformed file is a
+    `ConfigError`."""
+    try:
+        text = read_text(path, "configuration file")
+    except UserError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         if path.suffix.lower() in (".yml", ".yaml"):
             import yaml
