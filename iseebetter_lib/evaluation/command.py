@@ -114,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--root {args.root}: folder not found")
     if args.list_file is not None:
         require_file(args.list_file, "list file (--list)")
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise UserError(f"--weights {args.weights}: checkpoint not found")
+    if args.weights is not None:
+        require_file(args.weights, "checkpoint (--weights)")
     if args.weights is None and args.method is None:
         args.weights = str(default_weights())
         print(shipped_note(Path(args.weights)), file=sys.stderr)
