@@ -77,7 +77,8 @@ def _reading(source: Path, member: str | None = None) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - zipfile, tarfile and the decompressors raise many types
         where = f"member {member}: " if member else ""
-        raise ArchiveError(f"{source}: damaged or truncated archive ({where}{_reason(exc)})") from None
+        what = "cannot read the folder" if source.is_dir() else "damaged or truncated archive"
+        raise ArchiveError(f"{source}: {what} ({where}{_reason(exc)})") from None
 
 
 def _tar_members(source: Path, stack: contextlib.ExitStack) -> list[Member]:

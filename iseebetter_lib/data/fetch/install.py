@@ -97,7 +97,7 @@ def _archive(entry: Entry, source: str | None, data_home: Path | None, force: bo
     or a verified download. Before a download starts, the disk must hold it and its extraction (about its size)."""
     if source is not None and not _is_url(source):
         path = Path(source).expanduser()
-        return path, {"source": str(path.resolve()) if path.exists() else str(path)}, False
+        return path, {"source": str(path.resolve())}, False
     url = source or entry.url
     dest = home.data_home(data_home) / "downloads" / download_name(url, entry)
     if dest.is_file() and not force:
