@@ -193,6 +193,8 @@ def require_file(path: str | os.PathLike, what: str = "file") -> Path:
     kind = kind_of(path)
     if kind == "not found":
         raise UserError(f"{path}: {what} not found")
+    if kind.startswith("unreadable"):
+        raise UserError(f"{path}: {what} is {kind}")
     if kind != "a regular file":
         raise UserError(f"{path}: not a regular file ({kind}); expected a {what}")
     return Path(path)

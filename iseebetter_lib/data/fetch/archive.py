@@ -179,8 +179,8 @@ def install(source: str | os.PathLike, target: str | os.PathLike, select: Select
 
     source, target = Path(source), Path(target)
     kind = kind_of(source)
-    if kind == "not found":
-        raise UserError(f"--from {source}: not found")
+    if kind == "not found" or kind.startswith("unreadable"):
+        raise UserError(f"--from {source}: {kind}")
     if kind not in ("a regular file", "a folder"):
         raise UserError(f"--from {source}: not a regular file ({kind}); expected an archive ({KINDS}) or a folder")
     with contextlib.ExitStack() as stack:
