@@ -1,4 +1,5 @@
-"""Atomic file writing: nothing a user wrote is left half-written or overwritten without being asked.
+"""Atomic file writing (nothing a user wrote is left half-written or overwritten without being asked), and reading
+the files a user hands in (`require_file`, `read_text`: one line saying what is wrong, never a traceback).
 
 A write goes to a hidden partial file (or folder) beside the target, named ``.NAME.~pidPID@HOST~XXXXXXXX.part[.EXT]``
 (``.old`` for a folder being swapped out), and is renamed onto the target when complete. A process killed mid-write
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -165,3 +167,56 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = T
 def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True) -> Path:
     """Write `text` (UTF-8) to `path` atomically; returns the path."""
     return atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def kind_of(path: str | os.PathLike) -> str:
+    """What `path` is, in words: "a regular file", "a folder", "a character device", ... or "not found"."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "not found"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((text for test, text in _KINDS if test(mode)), "not a regular file")
+
+
+def require_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """`path` when it names a regular file (symlinks followed); otherwise a one-line `UserError` saying what it is
+    instead (``/dev/zero`` is a character device, not "not found"), before anything tries to read it (a device or a
+    FIFO would never end or never start)."""
+    kind = kind_of(path)
+    if kind == "not found":
+        raise UserError(f"{path}: {what} not found")
+    if kind.startswith("unreadable"):
+        raise UserError(f"{path}: {what} is {kind}")
+    if kind != "a regular file":
+        raise UserError(f"{path}: not a regular file ({kind}); expected a {what}")
+    return Path(path)
+
+
+def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = 64 << 20) -> str:
+    """The text of a file the user hands in (configuration, book.yml, list file), UTF-8 with or without a byte-order
+    mark, newlines as ``\\n``. Anything else is one line naming the file: missing, not a regular file, larger than
+    `max_bytes`, unreadable, or not UTF-8 (with the line and column of the first bad byte)."""
+    path = require_file(path, what)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise UserError(f"{path}: {what} larger than {max_bytes >> 20} MiB; is it the right file?")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UserError(f"{path}: {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, column "
+                        f"{column}); save it as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -6,6 +6,7 @@ fail the test as a traceback would); a few run as real subprocesses to pin the p
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -88,6 +89,27 @@ CASES = [
     Case("train-negative-workers", TR + ("--set", "data.num_workers=-1"), ("num_workers",)),
     Case("train-negative-checkpoint-every", TR + ("--set", "train.checkpoint_every=-1"), ("checkpoint_every",)),
     Case("train-huge-flow-alpha", TR + ("--set", "data.flow.alpha=1e36"), ("flow.alpha", "1e+36")),
+    # numbers out of their declared range (upscale BOUNDS)
+    *[Case(f"upscale-fps-{v}", UP + (f"--fps={v}",), ("--fps", "out of range", ">= 0.0001", "<= 1000"))
+      for v in ("inf", "-inf", "1e300", "0", "0.00001", "1001")],
+    *[Case(f"upscale-memory-budget-{v}", UP + ("--memory-budget", v), ("--memory-budget", "out of range"))
+      for v in ("inf", "nan", "1e300")],
+    Case("upscale-max-frames-huge", UP + ("--max-frames", "1" + "0" * 30), ("--max-frames", "out of range")),
+    # text in another encoding, and files that are not regular files (SPECIAL: a folder beside the workspace)
+    *[Case(f"train-config-{name.replace('.', '-')}", TR + ("--config", f"WS/{name}"), (name, "not UTF-8"))
+      for name in ("latin1.yml", "utf16.json", "cp1252.yaml")],
+    Case("train-config-dev-zero", TR + ("--config", "/dev/zero"), ("/dev/zero", "not a regular file",
+                                                                    "character device")),
+    Case("train-config-named-pipe", TR + ("--config", "WS/../special/pipe.yml"), ("pipe.yml", "named pipe")),
+    Case("train-config-folder", TR + ("--config", "WS/empty"), ("empty", "not a regular file", "folder")),
+    Case("book-yml-latin1", ("book", "run", "--root", "WS/latin1book"), ("book.yml", "not UTF-8", "line 1")),
+    Case("evaluate-list-latin1", EV + ("--list", "WS/latin1.txt"), ("latin1.txt", "not UTF-8")),
+    Case("evaluate-list-dev-zero", EV + ("--list", "/dev/zero"), ("/dev/zero", "character device")),
+    Case("evaluate-list-named-pipe", EV + ("--list", "WS/../special/pipe.txt"), ("pipe.txt", "named pipe")),
+    Case("upscale-dev-zero-input", ("upscale", "/dev/zero", "-o", "WS/new.mp4", "--method", "bicubic"),
+         ("/dev/zero", "not a regular file", "character device")),
+    Case("upscale-named-pipe-input", ("upscale", "WS/../special/pipe.mp4", "-o", "WS/new.mp4", "--method",
+                                      "bicubic"), ("pipe.mp4", "named pipe")),
     # book
     Case("book-unknown-profile", ("book", "run", "--profile", "huge"), ("huge",), one_line=False),
     Case("book-unknown-chapter", ("book", "run", "--only", "99_nothing", "--root", "REPO"), ("99_nothing",)),
@@ -98,7 +120,19 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    return build_workspace(tmp_path_factory.mktemp("bad_inputs") / "ws")
+    """The shared bad-input workspace, plus text in other encodings; named pipes live in a folder beside it
+    (reading one to fingerprint the workspace would never end)."""
+    ws = build_workspace(tmp_path_factory.mktemp("bad_inputs") / "ws")
+    (ws / "latin1.yml").write_bytes("train:\n  lr: 0.001  # caf\u00e9\n".encode("latin-1"))
+    (ws / "utf16.json").write_bytes('{"train": {"lr": 0.001}}'.encode("utf-16"))
+    (ws / "cp1252.yaml").write_bytes("# \u201cquoted\u201d\ntrain: {}\n".encode("cp1252"))
+    (ws / "latin1.txt").write_bytes("a\nb\u00e9\n".encode("latin-1"))
+    (ws / "latin1book").mkdir()
+    (ws / "latin1book" / "book.yml").write_bytes("title: R\u00e9sum\u00e9\n".encode("latin-1"))
+    (ws.parent / "special").mkdir()
+    for name in ("pipe.yml", "pipe.txt", "pipe.mp4"):
+        os.mkfifo(ws.parent / "special" / name)
+    return ws
 
 
 def _argv(case: Case, ws) -> list[str]:
@@ -178,3 +212,11 @@ def test_conversion_warnings_print_once_without_source_lines(workspace, tmp_path
     warns = [ln for ln in err.splitlines() if "grey image converted" in ln]
     assert len(warns) == 1 and warns[0].startswith("iseebetter: warning:"), err
     assert "warnings.warn" not in err and ".py:" not in err
+
+
+def test_a_very_low_frame_rate_is_accepted_and_written_exactly(workspace, tmp_path):
+    from iseebetter_lib.data.video import video_info
+
+    out = tmp_path / "slow.mp4"
+    assert main(["upscale", str(workspace / "grey"), "-o", str(out), "--method", "bicubic", "--fps", "0.0001"]) == 0
+    assert video_info(out).fps == pytest.approx(0.0001, rel=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
 import json
@@ -14,7 +15,7 @@ import pytest
 
 from iseebetter_lib import cli
 from iseebetter_lib.data import home
-from iseebetter_lib.data.fetch import fetch, install
+from iseebetter_lib.data.fetch import archive, fetch
 from iseebetter_lib.data.fetch.catalogue import VID4_FRAMES
 from iseebetter_lib.data.fetch.download import download, part_path
 from iseebetter_lib.errors import UserError
@@ -190,21 +191,42 @@ def test_vid4_incomplete_source_is_refused_and_nothing_installed(tmp_path, capsy
     assert not (tmp_path / "h" / "vid4").exists()
 
 
-def test_vimeo_from_a_local_archive_counts_septuplets_and_checks_free_space(tmp_path, monkeypatch, capsys):
-    archive = tmp_path / "vimeo_septuplet.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("vimeo_septuplet/sep_trainlist.txt", "00001/0001\n00001/0002\n")
+def _vimeo_zip(path, seqs=("00001/0001", "00001/0002"), payload=b"x"):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("vimeo_septuplet/sep_trainlist.txt", "\n".join(seqs) + "\n")
         zf.writestr("vimeo_septuplet/sep_testlist.txt", "")
-        for seq in ("00001/0001", "00001/0002"):
+        for seq in seqs:
             for i in range(1, 8):
-                zf.writestr(f"vimeo_septuplet/sequences/{seq}/im{i}.png", "x")
-    monkeypatch.setattr(install, "VIMEO_EXTRACTED", 10)
-    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h"), "--from", str(archive), "--quiet"]) == 0
+                zf.writestr(f"vimeo_septuplet/sequences/{seq}/im{i}.png", payload)
+    return path
+
+
+_Usage = collections.namedtuple("_Usage", "total used free")
+
+
+def _free(monkeypatch, free: int) -> None:
+    """Pretend every file system has `free` bytes free."""
+    monkeypatch.setattr(archive.shutil, "disk_usage", lambda path: _Usage(free, 0, free))
+
+
+def test_vimeo_from_a_small_local_archive_needs_only_its_own_size_free(tmp_path, monkeypatch, capsys):
+    archive_path = _vimeo_zip(tmp_path / "vimeo_septuplet.zip")
+    _free(monkeypatch, 10 ** 9)  # 1 GB: far less than the full set's 82 GB, far more than this archive's 15 files
+    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h"), "--from", str(archive_path), "--quiet"]) == 0
     assert "2 septuplets" in capsys.readouterr().out
     assert (tmp_path / "h" / "vimeo_septuplet" / "sequences" / "00001" / "0002" / "im7.png").is_file()
-    monkeypatch.setattr(install, "VIMEO_EXTRACTED", 10 ** 18)
-    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h2"), "--from", str(archive), "--quiet"]) == 2
-    assert "free" in capsys.readouterr().err and not (tmp_path / "h2" / "vimeo_septuplet").exists()
+    _free(monkeypatch, 15 * archive.BLOCK - 1)  # one byte short of 15 files of one block each
+    assert cli.main(["fetch", "vimeo90k", "--dest", str(tmp_path / "h2"), "--from", str(archive_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "61 kB needed" in err and not (tmp_path / "h2" / "vimeo_septuplet").exists()
+
+
+def test_a_download_too_large_for_the_disk_is_refused_before_it_starts(server, tmp_path, monkeypatch, capsys):
+    server.files["/v.zip"] = _vimeo_zip(tmp_path / "v.zip").read_bytes()
+    _free(monkeypatch, len(server.files["/v.zip"]))  # room for the download, not for its extraction as well
+    home_dir = tmp_path / "h"
+    assert cli.main(["fetch", "vimeo90k", "--dest", str(home_dir), "--from", server.url + "/v.zip", "--quiet"]) == 2
+    assert "needed" in capsys.readouterr().err and not home_dir.exists()
 
 
 def test_list_and_bad_names(tmp_path, capsys):

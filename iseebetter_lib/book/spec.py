@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from iseebetter_lib.data.home import data_home
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import read_text
 
 PARAMETER_CELL = re.compile(r"^# %%.*\btags\s*=\s*\[[^\]]*[\"']parameters[\"']", re.MULTILINE)
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -136,7 +137,7 @@ def _substitute(value: Any, subst: Mapping[str, str]) -> Any:
 def parameters_cell(source: str | Path) -> dict[str, Any]:
     """The names and default values assigned in a jupytext percent notebook's ``parameters`` cell (parsed by ast)."""
     path = Path(source)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "notebook")
     match = PARAMETER_CELL.search(text)
     if match is None:
         raise UserError(f"{path}: no cell tagged 'parameters' (expected '# %% tags=[\"parameters\"]')")
@@ -205,11 +206,10 @@ def load_book(path: str | Path | None = None, root: str | Path | None = None) ->
 
     root = Path(root).resolve() if root is not None else None
     path = Path(path) if path is not None else (root or Path.cwd()) / "book.yml"
-    if not path.is_file():
-        raise UserError(f"{path}: book specification not found")
+    text = read_text(path, "book specification")
     root = root or path.resolve().parent
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader()) or {}
+        raw = yaml.load(text, Loader=_yaml_loader()) or {}
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: cannot parse YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict):

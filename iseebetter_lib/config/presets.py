@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 from iseebetter_lib.config.overrides import apply_overrides, flatten
 from iseebetter_lib.config.schema import ConfigError, DataConfig, ExperimentConfig, LossConfig, ModelConfig, TrainConfig
+from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import read_text
 
 VIMEO_TRAIN_SEPTUPLETS = 64_612  # lines of Vimeo-90K's sep_trainlist.txt
 FULL_EPOCHS = 4  # iSeeBetter's fine-tuning length
@@ -121,10 +123,12 @@ def preset(name: str) -> ExperimentConfig:
 
 
 def read_config_file(path: Path) -> Mapping[str, Any]:
-    """The mapping a YAML or JSON configuration file holds; a missing or malformed file is a `ConfigError`."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: configuration file not found")
-    text = path.read_text()
+    """The mapping a YAML or JSON configuration file (UTF-8) holds; a missing, unreadable or malformed file is a
+    `ConfigError`."""
+    try:
+        text = read_text(path, "configuration file")
+    except UserError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         if path.suffix.lower() in (".yml", ".yaml"):
             import yaml

@@ -20,7 +20,7 @@ from iseebetter_lib.config.schema import DEGRADATIONS, EVAL_DATASETS
 from iseebetter_lib.data.degrade import degrade, modcrop
 from iseebetter_lib.data.readers import count_frames, list_clip_folders, list_frame_files, read_frames
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.io import atomic_path
+from iseebetter_lib.io import atomic_path, read_text
 
 
 @dataclass
@@ -53,8 +53,7 @@ def _clip_sources(dataset: str, root: Path, list_file: str | os.PathLike | None)
     itself when it holds frames), restricted to the names of `list_file`."""
     from iseebetter_lib.data.readers import IMAGE_EXTS, VIDEO_EXTS, list_vimeo_septuplets, natural_sort
 
-    if list_file is not None and not Path(list_file).is_file():
-        raise UserError(f"{list_file}: list file not found")
+    wanted = None if list_file is None else [ln.strip() for ln in read_text(list_file, "list file").splitlines()]
     if dataset == "vimeo90k":
         return [(f"{f.parent.name}/{f.name}", f) for f in list_vimeo_septuplets(root, list_file, split="test")]
     if any(p.is_file() and p.suffix.lower() in IMAGE_EXTS for p in root.iterdir()):
@@ -63,7 +62,7 @@ def _clip_sources(dataset: str, root: Path, list_file: str | os.PathLike | None)
         videos = natural_sort(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTS)
         sources = [(f.name, f) for f in list_clip_folders(root)] + [(Path(v).stem, Path(v)) for v in videos]
     if list_file is not None:
-        wanted = [line.strip() for line in Path(list_file).read_text().splitlines() if line.strip()]
+        wanted = [w for w in wanted if w]
         by_name = dict(sources)
         unknown = [w for w in wanted if w not in by_name]
         if unknown:

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import read_text
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -167,9 +168,7 @@ def list_vimeo_septuplets(root: str | os.PathLike, list_file: str | os.PathLike 
         list_file = default if default.is_file() else None
     if list_file is not None:
         list_file = Path(list_file)
-        if not list_file.is_file():
-            raise UserError(f"{list_file}: list file not found")
-        names = [line.strip() for line in list_file.read_text().splitlines() if line.strip()]
+        names = [line.strip() for line in read_text(list_file, "list file").splitlines() if line.strip()]
         folders = [seq / name for name in names]
         missing = [f for f in folders if not (f / "im1.png").is_file()]
         if missing:

@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import require_file
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,7 @@ def _open(path: str | os.PathLike):
     import av
 
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: video file not found")
+    require_file(path, "video file")
     try:
         container = av.open(str(path))
     except Exception as exc:  # noqa: BLE001 - av raises many error types

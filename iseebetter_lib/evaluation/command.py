@@ -9,6 +9,7 @@ from pathlib import Path
 
 from iseebetter_lib.config.schema import BOUNDARIES, DEGRADATIONS, EVAL_DATASETS, PRECISIONS, parse_tile
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import require_file
 
 EPILOG = """\
 examples:
@@ -107,10 +108,10 @@ def run(args: argparse.Namespace) -> int:
     tile = parse_tile(args.tile)
     if args.root is not None and not Path(args.root).is_dir():
         raise UserError(f"--root {args.root}: folder not found")
-    if args.list_file is not None and not Path(args.list_file).is_file():
-        raise UserError(f"--list {args.list_file}: file not found")
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise UserError(f"--weights {args.weights}: checkpoint not found")
+    if args.list_file is not None:
+        require_file(args.list_file, "list file (--list)")
+    if args.weights is not None:
+        require_file(args.weights, "checkpoint (--weights)")
     if args.weights is None and args.method is None:
         args.weights = str(default_weights())
         print(shipped_note(Path(args.weights)), file=sys.stderr)

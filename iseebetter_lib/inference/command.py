@@ -1,12 +1,14 @@
 """`iseebetter upscale`: 4x a video or a frame folder with a trained generator (or bicubic, as a baseline).
 
-Values are parsed here only as strings and checked by `inference.upscaling.upscale`, so that every bad value is one line
-(`iseebetter: error: --precision: ...`) rather than argparse's usage dump.
+Values are parsed as strings (numbers converted and bounded here, by `BOUNDS`; the rest checked by
+`inference.upscaling.upscale`), so that every bad value is one line (`iseebetter: error: --fps: ...`) rather than
+argparse's usage dump.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from iseebetter_lib.config.schema import BOUNDARIES, PRECISIONS
@@ -23,13 +25,28 @@ OUTPUT ending in .mp4/.mkv/.mov (H.264) or .avi (MPEG-4) is a video with the inp
 extension (or ending in /) is a folder of frame_000001.png ... Nothing is written until the last frame is done."""
 
 
-def _number(name: str, text: str | None, kind: type) -> float | int | None:
+# The range of every numeric option, declared once: (type, lowest, highest, whether the lowest is allowed). The
+# output writer encodes any frame rate from 0.0001 fps (one frame every 2.8 hours) up; 1000 fps bounds the rest.
+BOUNDS: dict[str, tuple[type, float, float, bool]] = {
+    "--fps": (float, 0.0001, 1000.0, True),
+    "--memory-budget": (float, 0.0, 1e9, False),  # MB, up to a petabyte
+    "--max-frames": (int, 1, 10 ** 12, True),
+}
+
+
+def _number(name: str, text: str | None) -> float | int | None:
+    """The value of numeric option `name` (None when not given), within its declared BOUNDS, else one line."""
     if text is None:
         return None
+    kind, low, high, low_ok = BOUNDS[name]
     try:
-        return kind(text)
+        value = kind(text)
     except ValueError:
         raise UserError(f"{name}: {text!r} is not a{'n integer' if kind is int else ' number'}") from None
+    if not (math.isfinite(value) and (value >= low if low_ok else value > low) and value <= high):
+        raise UserError(f"{name}: {text!r} is out of range (expected a number {'>=' if low_ok else '>'} {low:g} "
+                        f"and <= {high:g})")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
     report = upscale(
         args.input, args.output, weights=weights, method=args.method, device=args.device,
         precision=args.precision, tile=args.tile, boundary=args.boundary,
-        memory_budget_mb=_number("--memory-budget", args.memory_budget, float),
-        max_frames=_number("--max-frames", args.max_frames, int), overwrite=args.overwrite,
+        memory_budget_mb=_number("--memory-budget", args.memory_budget),
+        max_frames=_number("--max-frames", args.max_frames), overwrite=args.overwrite,
         progress=not args.quiet and sys.stderr.isatty() or args.progress,
-        fps=_number("--fps", args.fps, float), allow_truncated=args.allow_truncated)
+        fps=_number("--fps", args.fps), allow_truncated=args.allow_truncated)
     rate = report.frames / report.seconds if report.seconds > 0 else float("inf")
     print(f"wrote {report.output} ({report.frames} frames at {report.fps:g} fps) in {report.seconds:.1f} s "
           f"({rate:.2f} frames/s)")
@@ -85,7 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-budget", metavar="MB", help="memory for the model's activations (default: half of "
                                                           "the free memory)")
     p.add_argument("--max-frames", metavar="N", help="upscale only the first N frames")
-    p.add_argument("--fps", metavar="FPS", help="output frame rate (default: the input video's; 25 for a frame folder)")
+    p.add_argument("--fps", metavar="FPS", help="output frame rate, 0.0001 to 1000 (default: the input video's; 25 "
+                                                 "for a frame folder)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--allow-truncated", action="store_true",
                    help="upscale the frames of a truncated or corrupt video that decode (a warning) instead of failing")

@@ -9,6 +9,7 @@ temporary name and renamed into place only when the last frame is in, so an erro
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -80,7 +81,11 @@ def pick_codec(ext: str) -> str:
 
 def frame_rate(fps: float | Fraction) -> Fraction:
     """Exact rate for the container: 29.97 -> 30000/1001, 25.0 -> 25."""
+    if not 0 < fps < math.inf:  # also false for nan
+        raise UserError(f"--fps: {fps!r} must be a finite number > 0")
     rate = Fraction(fps).limit_denominator(1001)
+    if abs(rate - fps) > fps / 1000:  # below 1 fps (0.0001: one frame every 2.8 hours) a finer fraction is needed
+        rate = Fraction(fps).limit_denominator(10 ** 6)
     if rate <= 0:
         raise UserError(f"--fps: {fps!r} must be > 0")
     return rate

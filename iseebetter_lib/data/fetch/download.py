@@ -14,6 +14,7 @@ import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 from iseebetter_lib.errors import UserError
 
@@ -70,11 +71,14 @@ def _total(resp, start: int) -> tuple[int, int | None]:
 
 
 def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha256: str | None = None,
-             retries: int = 5, timeout: float = 60.0, progress: bool = True, hint: str = "") -> str:
+             retries: int = 5, timeout: float = 60.0, progress: bool = True, hint: str = "",
+             check_space: Callable[[int, int], None] | None = None) -> str:
     """Download `url` to `dest` (resuming ``dest.part``); verify; rename; return the file's SHA-256.
 
     `size`: exact expected bytes, when known; `sha256`: expected digest, when known. `retries`: how many times a
     connection cut mid-body is resumed within this call. `hint` ends every error message (what the user can do).
+    `check_space(bytes still to come, total bytes)` runs once the server has said the size, before anything is
+    written, and may refuse (raise UserError).
     """
     from tqdm.auto import tqdm
 
@@ -97,6 +101,9 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
                 total = reported if reported is not None else total
                 mode = "ab" if first == have and have else "wb"
                 have = have if mode == "ab" else 0
+                if check_space is not None and total is not None:
+                    check_space(max(total - have, 0), total)
+                    check_space = None
                 bar.reset(total=total)
                 bar.update(have)
                 try:

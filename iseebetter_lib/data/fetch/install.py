@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Callable
+from urllib.parse import unquote, urlsplit
 
 from iseebetter_lib.data import home
 from iseebetter_lib.data.fetch import manifest
+from iseebetter_lib.data.fetch.archive import ArchiveError, check_free_space
 from iseebetter_lib.data.fetch.archive import install as install_files
-from iseebetter_lib.data.fetch.catalogue import GB, VID4_FRAMES, Entry, get, human_size
-from iseebetter_lib.data.fetch.download import download, part_path, sha256_of
+from iseebetter_lib.data.fetch.catalogue import VID4_FRAMES, Entry, get, human_size
+from iseebetter_lib.data.fetch.download import download, sha256_of
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.io import atomic_path, kind_of
 
-VIMEO_EXTRACTED = 82 * GB  # the PNG tree is about as large as the zip
 LR_FOLDERS = {"L", "LR", "BDx4", "BIx4", "input"}
 
 
@@ -72,49 +75,56 @@ def count_septuplets(root: Path) -> int:
     return n
 
 
-def _check_free(path: Path, needed: int) -> None:
-    probe = path
-    while not probe.exists():
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if free < needed:
-        raise UserError(f"{probe}: {human_size(free)} free, {human_size(needed)} needed; free some space or pass "
-                        f"--dest on a larger disk")
+def download_name(url: str, entry: Entry) -> str:
+    """The file name a download is kept under in ``downloads/``: the URL's last path segment, unless that is not a
+    plain file name (empty, ``.``, ``..``, hidden, with a separator once unquoted): then the item's name."""
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not segment or segment.startswith(".") or any(c in segment for c in "/\\\0"):
+        return f"{entry.name}.download"
+    return segment[:200]
 
 
-def _archive(entry: Entry, source: str | None, data_home: Path | None, force: bool, progress: bool,
-             extracted: int = 0) -> tuple[Path, dict]:
-    """The archive to install from: a local path, or a verified download into ``downloads/``."""
+def _discard(archive: Path) -> None:
+    """Remove a downloaded archive (and ``downloads/`` when that leaves it empty)."""
+    archive.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        archive.parent.rmdir()
+
+
+def _archive(entry: Entry, source: str | None, data_home: Path | None, force: bool,
+             progress: bool) -> tuple[Path, dict, bool]:
+    """(archive to install from, its manifest record, whether it was downloaded into ``downloads/``): a local path,
+    or a verified download. Before a download starts, the disk must hold it and its extraction (about its size)."""
     if source is not None and not _is_url(source):
         path = Path(source).expanduser()
-        if not path.exists():
-            raise UserError(f"--from {source}: not found")
-        if extracted:
-            _check_free(home.data_home(data_home), extracted)
-        return path, {"source": str(path.resolve())}
+        return path, {"source": str(path.resolve())}, False
     url = source or entry.url
-    dest = home.data_home(data_home) / "downloads" / (PurePosixPath(url.split("?")[0]).name or entry.name)
+    dest = home.data_home(data_home) / "downloads" / download_name(url, entry)
     if dest.is_file() and not force:
-        return dest, {"url": url, "sha256": manifest.known_digest(url, data_home)}
-    if extracted:
-        part = part_path(dest)
-        have = part.stat().st_size if part.is_file() else 0
-        _check_free(dest.parent, max(entry.size - have, 0) + extracted)
+        return dest, {"url": url, "sha256": manifest.known_digest(url, data_home)}, True
     digest = download(url, dest, sha256=manifest.known_digest(url, data_home), progress=progress,
-                      hint=_hint(entry))
-    return dest, {"url": url, "sha256": digest}
+                      hint=_hint(entry), check_space=lambda left, total: check_free_space(dest.parent, left + total))
+    return dest, {"url": url, "sha256": digest}, True
 
 
 def _fetch_tree(entry: Entry, select: Callable[[str], str | None], check: Callable[[list[str]], None] | None,
-                source: str | None, data_home: Path | None, force: bool, progress: bool, extracted: int = 0) -> int:
-    archive, info = _archive(entry, source, data_home, force, progress, extracted)
-    n = install_files(archive, entry.target(data_home), select, progress=progress, desc=f"installing {entry.name}",
-                      check=check)
-    if n == 0:
-        raise UserError(f"{archive}: holds no {entry.name} files (expected {entry.description})")
+                source: str | None, data_home: Path | None, force: bool, progress: bool) -> int:
+    """Install a dataset from an archive or folder; a downloaded archive that proves unusable is removed."""
+    archive, info, downloaded = _archive(entry, source, data_home, force, progress)
+    try:
+        n = install_files(archive, entry.target(data_home), select, progress=progress,
+                          desc=f"installing {entry.name}", check=check)
+        if n == 0:
+            raise ArchiveError(f"{archive}: holds no {entry.name} files (expected {entry.description})")
+    except ArchiveError as exc:
+        if not downloaded:
+            raise
+        _discard(archive)
+        raise ArchiveError(f"{exc}; the download was removed and nothing installed (run the same command again, "
+                           f"or {_hint(entry)})") from None
     manifest.record(entry.name, data_home, files=n, **info)
-    if archive.parent.name == "downloads" and archive.parent.parent == home.data_home(data_home):
-        archive.unlink()  # installed: the archive is no longer needed
+    if downloaded:
+        _discard(archive)  # installed: the archive is no longer needed
     return n
 
 
@@ -124,13 +134,14 @@ def _fetch_weights(entry: Entry, source: str | None, data_home: Path | None, pro
         path = Path(source).expanduser()
         if path.is_dir():
             path = path / entry.file
-        if not path.is_file():
+        kind = kind_of(path)
+        if kind == "not found":
             raise UserError(f"--from {source}: {entry.file} not found there")
-        part = part_path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, part)
-        digest = sha256_of(part)
-        os.replace(part, target)
+        if kind != "a regular file":
+            raise UserError(f"--from {path}: not a regular file ({kind}); expected the weights file {entry.file}")
+        with atomic_path(target) as part:
+            shutil.copyfile(path, part)
+            digest = sha256_of(part)
         info = {"source": str(path.resolve())}
     else:
         url = source or entry.url
@@ -168,6 +179,6 @@ def _fetch(name: str, data_home: str | Path | None, source: str | None, force: b
     if entry.kind == "vid4":
         n = _fetch_tree(entry, vid4_member, _check_vid4, source, data_home, force, progress)
         return [f"vid4: {n} frames of {len(VID4_FRAMES)} clips in {entry.target(data_home)}"]
-    _fetch_tree(entry, vimeo_member, None, source, data_home, force, progress, extracted=VIMEO_EXTRACTED)
+    _fetch_tree(entry, vimeo_member, None, source, data_home, force, progress)
     root = entry.target(data_home)
     return [f"vimeo90k: {count_septuplets(root)} septuplets in {root}"]
