@@ -43,22 +43,33 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
     return path
 
 
+def _check_archive(path: Path) -> None:
+    """Refuse a zip checkpoint with a compressed member before torch reads it: PyTorch writes its members stored,
+    and a compressed one could inflate to far more memory than the file's size (a decompression bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            packed = next((i.filename for i in archive.infolist() if i.compress_type != zipfile.ZIP_STORED), None)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a zip (a legacy or raw pickle file): torch.load checks every size it reads against the file
+    if packed is not None:
+        raise UserError(f"{path}: not a plain tensor file (compressed member {packed}; PyTorch stores them as is)")
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint without executing code from it; any unreadable file is a `UserError` naming it."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found{fetch_hint(path)}")
+    _check_archive(path)
     try:
         with warnings.catch_warnings():  # torch's note about old pickle protocols says nothing useful here
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise UserError(f"{path}: refused to load (not a file of plain tensors and data: "
-                        f"{load_failure_reason(exc)})") from None
+        raise UserError(f"{path}: refused to load: not a plain tensor file ({load_failure_reason(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError,
-            KeyError, IndexError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from None
+            KeyError, IndexError, MemoryError) as exc:
+        raise UserError(f"{path}: not a readable PyTorch checkpoint ({load_failure_reason(exc)})") from None
     if not isinstance(state, Mapping):
         raise UserError(f"{path}: expected a dict in the checkpoint, got {type(state).__name__}")
     return dict(state)
@@ -88,12 +99,14 @@ def infer_model_config(sd: Mapping[str, torch.Tensor]) -> ModelConfig | None:
         out_w = sd["output.conv.weight"]
     except KeyError:
         return None
+    if not all(torch.is_tensor(t) and t.dim() >= 2 for t in (feat0, dbpn_in, out_w)) or not dbpn_in.shape[0]:
+        return None
     base_filter, num_channels = int(feat0.shape[0]), int(feat0.shape[1])
     feat = int(dbpn_in.shape[0])
     n_resblock = len({k.split(".")[1] for k in sd if k.startswith("res_feat1.") and ".conv1." in k})
     nFrames = int(out_w.shape[1]) // feat + 1
     deconv = sd.get(f"res_feat1.{n_resblock}.deconv.weight")
-    scale = {6: 2, 8: 4, 12: 8}.get(int(deconv.shape[-1]) if deconv is not None else -1, 4)
+    scale = {6: 2, 8: 4, 12: 8}.get(int(deconv.shape[-1]) if torch.is_tensor(deconv) and deconv.dim() else -1, 4)
     ups = {k.split(".")[1] for k in sd if k.startswith("DBPN.up") and k.count(".") >= 2}
     downs = {k.split(".")[1] for k in sd if k.startswith("DBPN.down") and k.count(".") >= 2}
     num_stages = len(ups) if ups and len(ups) == len(downs) + 1 else 3
@@ -162,7 +175,8 @@ def _weights_and_config(state: Mapping[str, Any], path: Path,
     if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
         try:
             stored = ModelConfig(**state["model_config"])
-        except TypeError as exc:
+            stored.validate()  # the schema's bounds, before anything is built from it
+        except (TypeError, ConfigError) as exc:
             raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
         _check_expected(stored, model_cfg, path)
         return state["generator"], stored
@@ -179,8 +193,60 @@ def _weights_and_config(state: Mapping[str, Any], path: Path,
     return sd, dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
 
 
-def _first_keys(label: str, keys: list[str]) -> str:
-    return f"{label} {', '.join(keys[:3])}" + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+def implied_shapes(cfg: ModelConfig, path: str | os.PathLike) -> dict[str, torch.Size]:
+    """Name -> shape of every tensor of the generator `cfg` describes, built on PyTorch's ``meta`` device (shapes
+    without storage: nothing is allocated, however large the configuration asks it to be)."""
+    from iseebetter_lib.models import build_generator
+
+    try:
+        with torch.device("meta"):
+            model = build_generator(cfg)
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
+    return {key: value.shape for key, value in model.state_dict().items()}
+
+
+def _shown_shape(shape: Any) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _unbacked_tensor(sd: Mapping[str, Any]) -> str | None:
+    """Why the tensors of `sd` claim more than the file holds (None when they do not): a ``meta`` tensor, a
+    non-floating or non-dense one, or shapes whose elements exceed the data actually loaded (a stride-0 expansion,
+    views overlapping in one storage); such a tensor would make a small file describe an enormous network."""
+    held: dict[int, int] = {}
+    claimed = 0
+    for key, value in sd.items():
+        if not torch.is_tensor(value):
+            continue
+        if value.device.type != "cpu" or value.layout != torch.strided or not value.is_floating_point():
+            return f"{key}: not a dense floating-point tensor with its data ({value.dtype}, {value.device.type})"
+        storage = value.untyped_storage()
+        held[storage.data_ptr()] = storage.nbytes()
+        claimed += value.numel() * value.element_size()
+    if claimed > sum(held.values()):
+        return f"its tensors claim {claimed:,} bytes but hold {sum(held.values()):,} (expanded or overlapping views)"
+    return None
+
+
+def check_tensors_fit(sd: Mapping[str, Any], cfg: ModelConfig, path: str | os.PathLike) -> None:
+    """A one-line `UserError` unless the tensors of `sd` are exactly those `cfg` implies (names and shapes) and hold
+    their data: checked before the model is built, so a small file whose configuration (or whose tensors' shapes)
+    ask for an enormous network allocates nothing."""
+    unbacked = _unbacked_tensor(sd)
+    if unbacked:
+        raise UserError(f"{path}: not a plain tensor file ({unbacked})")
+    expected = implied_shapes(cfg, path)
+    problem = next((f"missing key {key}" for key in expected if key not in sd), None)
+    problem = problem or next((f"unexpected key {key}" for key in sd if key not in expected), None)
+    problem = problem or next((f"{key}: shape {_shown_shape(getattr(sd[key], 'shape', ()))} in the file, "
+                               f"{_shown_shape(shape)} in its configuration" for key, shape in expected.items()
+                               if not torch.is_tensor(sd[key]) or sd[key].shape != shape), None)
+    if problem:
+        implied = sum(shape.numel() for shape in expected.values())
+        held = sum(t.numel() for t in sd.values() if torch.is_tensor(t))
+        raise UserError(f"{path}: the weights do not match the model configuration ({problem}; the configuration "
+                        f"implies {implied:,} parameters, the file holds {held:,})")
 
 
 def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
@@ -192,6 +258,8 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
     the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
     from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
+    The file's tensors are checked against the network its configuration implies (`check_tensors_fit`) before the
+    network is built: loading allocates the file's tensors and the model they describe, nothing more.
     """
     from iseebetter_lib.models import build_generator
 
@@ -199,17 +267,11 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     state = load_checkpoint(path, map_location="cpu")
     inference_cfg = _saved_inference_config(state, path)
     sd, cfg = _weights_and_config(state, path, model_cfg)
+    check_tensors_fit(sd, cfg, path)
+    generator = build_generator(cfg)
     try:
-        generator = build_generator(cfg)
-    except ConfigError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    try:
-        result = generator.load_state_dict(dict(sd), strict=False)
-    except RuntimeError as exc:
+        generator.load_state_dict(dict(sd), strict=True)
+    except RuntimeError as exc:  # e.g. a tensor whose dtype cannot be copied into a parameter
         detail = " ".join(str(exc).split())[:300]
-        raise UserError(f"{path}: weights do not fit the RBPN configuration ({detail})") from None
-    if result.missing_keys or result.unexpected_keys:
-        parts = ([_first_keys("missing", result.missing_keys)] if result.missing_keys else []) + (
-            [_first_keys("unexpected", result.unexpected_keys)] if result.unexpected_keys else [])
-        raise UserError(f"{path}: weights do not fit the RBPN configuration ({'; '.join(parts)})")
+        raise UserError(f"{path}: weights do not fit the model configuration ({detail})") from None
     return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)
