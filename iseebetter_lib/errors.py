@@ -9,7 +9,7 @@ class UserError(ValueError):
 
 _ADVICE = ("weights_only", "Please file an issue", "Check the documentation", "two options")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_REFUSED_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_REFUSED_GLOBAL = re.compile(r"[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)")
 
 
 def load_failure_reason(exc: BaseException) -> str:

@@ -77,6 +77,13 @@ def _original_expanded() -> dict[str, Any]:
     return {f"module.{k}": one.expand(s) for k, s in shapes.items()}
 
 
+class _Payload:
+    """Unpickling it would run code (it never does: the loader refuses it)."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
 # name: (file content, fragments of the one-line message)
 CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
     "enormous-configuration": (_with(ENORMOUS), ("do not match the model configuration", "missing key",
@@ -92,6 +99,8 @@ CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
     "meta-tensors": (_with(ENORMOUS, _claiming("meta")), ("not a plain tensor file", "meta")),
     "expanded-tensors": (_with(ENORMOUS, _claiming(None)), ("not a plain tensor file", "expanded")),
     "original-layout-expanded": (_original_expanded, ("not a plain tensor file", "expanded")),
+    "code-payload": (lambda: {**_tiny_state(), "step": _Payload()},
+                     ("refused to load: not a plain tensor file (it asks to run code: ", "system")),
 }
 
 
@@ -109,6 +118,7 @@ def test_hostile_file_is_refused_with_one_line(tmp_path, name):
         load_generator_file(path)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message and "\x1b" not in message
+    assert "weights_only" not in message and len(message) < len(str(path)) + 300
     for fragment in CASES[name][1]:
         assert fragment in message, (fragment, message)
 
