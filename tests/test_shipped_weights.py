@@ -1,4 +1,4 @@
-"""The model shipped in the repository (weights/laptop.pt): the default of `evaluate` and `upscale` when no --weights
+"""The model shipped with the package (iseebetter_lib/weights/laptop.pt, package data): the default of `evaluate` and `upscale` when no --weights
 is given (one note on stderr), the one-line error without it, the model card and `ship_generator`."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from iseebetter_lib.models.weights import generator_file_state, load_generator_f
 from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "iseebetter_lib" / "weights"  # the shipped model in this checkout
 TINY = ModelConfig(base_filter=8, feat=8, num_stages=1, n_resblock=1, nFrames=3, residual=True)
 NOTE = "using the shipped model"
 CARD = {
@@ -62,9 +63,9 @@ def _clips(root: Path) -> Path:
 
 
 # ---------------------------------------------------------------- where the shipped model is
-def test_default_location_is_weights_beside_the_library(monkeypatch):
+def test_default_location_is_the_package_weights_folder(monkeypatch):
     monkeypatch.delenv(SHIPPED_ENV, raising=False)
-    assert shipped_file() == REPO / "weights" / "laptop.pt" and shipped_dir() == REPO / "weights"
+    assert shipped_file() == SHIPPED / "laptop.pt" and shipped_dir() == SHIPPED
 
 
 def test_environment_override(shipped):
@@ -137,7 +138,8 @@ def test_help_mentions_the_shipped_model(capsys):
     for name in ("evaluate", "upscale"):
         with pytest.raises(SystemExit):
             main([name, "--help"])
-        assert "weights/laptop.pt" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "shipped" in out and "laptop.pt" in out
 
 
 # ---------------------------------------------------------------- the model card and shipping
@@ -198,22 +200,22 @@ def test_ship_generator_refuses_a_file_that_is_not_a_generator(tmp_path):
 
 # ---------------------------------------------------------------- the file in the repository
 def test_the_repository_shipped_model_loads_with_its_card():
-    weights = REPO / "weights" / "laptop.pt"
+    weights = SHIPPED / "laptop.pt"
     if not weights.is_file():
-        pytest.skip("no shipped model in this checkout (weights/laptop.pt is added once a laptop run is published)")
+        pytest.skip("no shipped model in this checkout (laptop.pt is added once a laptop run is published)")
     loaded = load_generator_file(weights)
     assert loaded.inference_cfg is not None
-    assert (REPO / "weights" / "laptop.md").is_file()
-    card = json.loads((REPO / "weights" / "laptop.json").read_text())
+    assert (SHIPPED / "laptop.md").is_file()
+    card = json.loads((SHIPPED / "laptop.json").read_text())
     assert {"config", "scores", "command"} <= set(card)
-    assert "## Scores" in (REPO / "weights" / "laptop.md").read_text()
+    assert "## Scores" in (SHIPPED / "laptop.md").read_text()
 
 
 def test_the_repository_shipped_model_is_the_laptop_preset():
     """The shipped weights come from the `laptop` preset as it stands: a changed preset needs a new laptop run."""
-    card_file = REPO / "weights" / "laptop.json"
+    card_file = SHIPPED / "laptop.json"
     if not card_file.is_file():
-        pytest.skip("no shipped model in this checkout (weights/laptop.pt is added once a laptop run is published)")
+        pytest.skip("no shipped model in this checkout (laptop.pt is added once a laptop run is published)")
     from iseebetter_lib.config.presets import preset
 
     shipped = json.loads(card_file.read_text())["config"]

@@ -1,5 +1,6 @@
-"""The model shipped in the repository: ``weights/laptop.pt`` (a ``generator.pt`` trained on a laptop CPU), its model
-card ``weights/laptop.md`` and the card's data ``weights/laptop.json``.
+"""The model shipped with the package: ``iseebetter_lib/weights/laptop.pt`` (a ``generator.pt`` trained on a laptop
+CPU), its model card ``laptop.md`` and the card's data ``laptop.json`` beside it. They are package data: a clone, an
+editable install and a wheel install (``pip install .``) all find them, through `importlib.resources`.
 
 `iseebetter evaluate` and `iseebetter upscale` fall back to it when no ``--weights`` is given (`default_weights`);
 `ship_generator` puts a freshly trained generator and its card in place. ``ISEEBETTER_SHIPPED_WEIGHTS=FILE.pt``
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -31,17 +33,22 @@ SCORE_COLUMNS = (("dataset", "dataset"), ("frames", "frames"), ("psnr_y", "PSNR-
                  ("bicubic_psnr_y", "bicubic PSNR-Y (dB)"))
 
 
+def package_weights_dir() -> Path:
+    """The package's ``weights/`` folder (package data: ``iseebetter_lib/weights`` in a clone or an install)."""
+    return Path(str(resources.files("iseebetter_lib").joinpath("weights")))
+
+
 def shipped_file() -> Path:
-    """Where the shipped generator is (whether or not it exists): ``weights/laptop.pt`` beside the library, or the
-    file named by ``$ISEEBETTER_SHIPPED_WEIGHTS``."""
+    """Where the shipped generator is (whether or not it exists): ``laptop.pt`` in the package's ``weights/``, or
+    the file named by ``$ISEEBETTER_SHIPPED_WEIGHTS``."""
     override = os.environ.get(SHIPPED_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parents[2] / "weights" / f"{SHIPPED_NAME}.pt"
+    return package_weights_dir() / f"{SHIPPED_NAME}.pt"
 
 
 def shipped_dir() -> Path:
-    """The folder of the shipped model: the repository's ``weights/`` (or that of ``$ISEEBETTER_SHIPPED_WEIGHTS``)."""
+    """The folder of the shipped model: the package's ``weights/`` (or that of ``$ISEEBETTER_SHIPPED_WEIGHTS``)."""
     return shipped_file().parent
 
 
