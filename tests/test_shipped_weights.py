@@ -198,6 +198,47 @@ def test_ship_generator_refuses_a_file_that_is_not_a_generator(tmp_path):
     assert not (tmp_path / "w").exists()
 
 
+# where a path is: (folder, how the card writes a file in it); HOME and the data home are set per test
+MACHINE_FOLDERS = [("repository", "_build/laptop/cache"), ("data", "{data}/cache"), ("home", "~/runs/cache")]
+
+
+def _strings(tree):
+    if isinstance(tree, dict):
+        return [s for v in tree.values() for s in _strings(v)]
+    if isinstance(tree, list):
+        return [s for v in tree for s in _strings(v)]
+    return [tree] if isinstance(tree, str) else []
+
+
+@pytest.mark.parametrize("where, written", MACHINE_FOLDERS)
+def test_shipped_card_records_no_machine_paths(tmp_path, monkeypatch, where, written):
+    """Paths of the build machine (in the repository, the data home, the user's home) are written relative to
+    those folders, whether a whole value or inside a command line."""
+    home, data = tmp_path / "home", tmp_path / "home" / "data"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ISEEBETTER_DATA", str(data))
+    folder = {"repository": REPO, "data": data, "home": home}[where]
+    local = {"repository": "_build/laptop/cache", "data": "cache", "home": "runs/cache"}[where]
+    path = str(folder / local)
+    card = dict(CARD, config={**CARD["config"], "data": {"cache_dir": path}},
+                command=[f"iseebetter train --set data.cache_dir={path}"])
+    ship_generator(_generator_file(tmp_path / "generator.pt"), tmp_path / "w", card)
+    text = (tmp_path / "w" / "laptop.json").read_text()
+    saved = json.loads(text)
+    assert saved["config"]["data"]["cache_dir"] == written
+    assert saved["command"] == [f"iseebetter train --set data.cache_dir={written}"]
+    assert str(home) not in text and str(REPO) not in text
+
+
+def test_committed_card_records_no_absolute_paths():
+    """The committed card's data holds no folder of the machine that built it (no absolute path at all)."""
+    card_file = SHIPPED / "laptop.json"
+    if not card_file.is_file():
+        pytest.skip("no shipped model in this checkout (laptop.pt is added once a laptop run is published)")
+    strings = _strings(json.loads(card_file.read_text()))
+    assert strings and not [s for s in strings if s.startswith("/") or " /" in s or "=/" in s or str(Path.home()) in s]
+
+
 # ---------------------------------------------------------------- the file in the repository
 def test_the_repository_shipped_model_loads_with_its_card():
     weights = SHIPPED / "laptop.pt"

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from iseebetter_lib.data.home import data_home, repository_root
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_bytes
 
@@ -179,16 +180,41 @@ def model_card_markdown(card: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def portable_paths(value: Any) -> Any:
+    """`value` (nested dicts, lists, texts) with the build machine's folders taken out of every text: a path in the
+    repository becomes relative to it, one in the data home ``{data}/...`` (the book's notation), one in the user's
+    home ``~/...`` (the most specific folder wins). A shipped card says nothing about who built it or where."""
+    bases = {repository_root(): "", data_home(): "{data}/", Path.home(): "~/"}
+    folders = sorted(((str(b.resolve()), p) for b, p in bases.items() if len(b.resolve().parts) > 1),
+                     key=lambda item: -len(item[0]))
+
+    def text(value: str) -> str:
+        for folder, prefix in folders:
+            value = value.replace(folder + os.sep, prefix)
+            if value == folder:
+                value = prefix.rstrip("/") or "."
+        return value
+
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return {k: portable_paths(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable_paths(v) for v in value]
+    return value
+
+
 def ship_generator(generator_file: str | os.PathLike, dest_dir: str | os.PathLike, card: Mapping[str, Any],
                    overwrite: bool = False) -> tuple[Path, Path]:
     """Put `generator_file` (a ``generator.pt``, checked to load) in `dest_dir` as ``laptop.pt`` with its model card
-    ``laptop.md`` and the card's data ``laptop.json``; returns (weights, card). Each write is atomic. An existing
-    file with other content is a `UserError` unless `overwrite` (checked for all three before anything is written)."""
+    ``laptop.md`` and the card's data ``laptop.json`` (paths made portable: `portable_paths`); returns (weights,
+    card). Each write is atomic. An existing file with other content is a `UserError` unless `overwrite` (checked for all three before anything is written)."""
     from iseebetter_lib.models.weights import load_generator_file
 
     source = Path(generator_file)
     load_generator_file(source)  # a file that does not load as a generator is never shipped
     dest = Path(dest_dir)
+    card = portable_paths(dict(card))
     contents = {dest / f"{SHIPPED_NAME}.pt": source.read_bytes(),
                 dest / f"{SHIPPED_NAME}.md": model_card_markdown(card).encode("utf-8"),
                 dest / f"{SHIPPED_NAME}.json": (json.dumps(dict(card), sort_keys=True, indent=1, default=str)
