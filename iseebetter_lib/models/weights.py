@@ -31,8 +31,10 @@ from iseebetter_lib.io import atomic_path
 from iseebetter_lib.data.published import fetch_hint
 
 GENERATOR_FORMAT = "iseebetter-generator"
-# ModelConfig fields that change the shape of the network (a mismatch cannot load).
-_SHAPE_FIELDS = ("num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")
+# ModelConfig fields that change the network or its shape (a mismatch cannot load); "name" (which generator) where
+# the configuration has it.
+_SHAPE_FIELDS = tuple(f for f in ("name", "num_channels", "base_filter", "feat", "num_stages", "n_resblock", "nFrames",
+                                  "scale_factor") if f in {field.name for field in dataclasses.fields(ModelConfig)})
 
 
 def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
