@@ -24,6 +24,7 @@ from iseebetter_lib.config import ModelConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
 from iseebetter_lib.models.weights import generator_file_state, implied_shapes, load_generator_file, save_checkpoint
+from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(base_filter=8, feat=8, num_stages=1, n_resblock=1, nFrames=3)
@@ -171,3 +172,18 @@ def test_hostile_files_allocate_nothing_under_a_memory_limit(tmp_path):
         assert line.startswith(f"REFUSED {path}: "), line
         assert all(fragment in line for fragment in CASES[name][1]), line
     assert lines[-1] == f"LOADED {valid}"
+
+
+@pytest.mark.slow
+def test_upscale_with_an_enormous_configuration_exits_with_one_line_under_a_memory_limit(tmp_path):
+    """The command a user runs, as a process: exit status 2, one line on stderr naming the file, no output."""
+    weights = _write("enormous-configuration", tmp_path)
+    write_frames(tmp_path / "frames", moving_clip(n=3, size=32))
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
+    done = subprocess.run([sys.executable, "-m", "iseebetter_lib", "upscale", str(tmp_path / "frames"), "-o",
+                           str(tmp_path / "out"), "--weights", str(weights), "--device", "cpu"], capture_output=True,
+                          text=True, env=env, timeout=600, preexec_fn=_limit_address_space)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
+    assert str(weights) in lines[0] and "do not match the model configuration" in lines[0]
+    assert not (tmp_path / "out").exists()
