@@ -23,7 +23,8 @@ import torch
 from iseebetter_lib.config import ModelConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import generator_file_state, implied_shapes, load_generator_file, save_checkpoint
+from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
+from iseebetter_lib.models.weights_check import implied_shapes
 from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +97,7 @@ CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
     "missing-key": (_with(tensors=_drop_first), ("missing key feat0.conv.weight",)),
     "extra-key": (_with(tensors=lambda sd: {**sd, "extra.weight": torch.zeros(2)}), ("unexpected key extra.weight",)),
     "integer-tensor": (_with(tensors=lambda sd: {**sd, "output.conv.bias": torch.zeros(3, dtype=torch.int64)}),
-                       ("output.conv.bias", "not a dense floating-point tensor")),
+                       ("output.conv.bias: torch.int64 in the file, torch.float32 in its configuration",)),
     "meta-tensors": (_with(ENORMOUS, _claiming("meta")), ("not a plain tensor file", "meta")),
     "expanded-tensors": (_with(ENORMOUS, _claiming(None)), ("not a plain tensor file", "expanded")),
     "original-layout-expanded": (_original_expanded, ("not a plain tensor file", "expanded")),

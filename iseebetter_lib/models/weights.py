@@ -29,6 +29,7 @@ from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, Mode
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
 from iseebetter_lib.data.published import fetch_hint
+from iseebetter_lib.models.weights_check import check_archive, check_tensors_fit
 
 GENERATOR_FORMAT = "iseebetter-generator"
 # ModelConfig fields that change the network or its shape (a mismatch cannot load); "name" (which generator) where
@@ -45,24 +46,12 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
     return path
 
 
-def _check_archive(path: Path) -> None:
-    """Refuse a zip checkpoint with a compressed member before torch reads it: PyTorch writes its members stored,
-    and a compressed one could inflate to far more memory than the file's size (a decompression bomb)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            packed = next((i.filename for i in archive.infolist() if i.compress_type != zipfile.ZIP_STORED), None)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return  # not a zip (a legacy or raw pickle file): torch.load checks every size it reads against the file
-    if packed is not None:
-        raise UserError(f"{path}: not a plain tensor file (compressed member {packed}; PyTorch stores them as is)")
-
-
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint without executing code from it; any unreadable file is a `UserError` naming it."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found{fetch_hint(path)}")
-    _check_archive(path)
+    check_archive(path)
     try:
         with warnings.catch_warnings():  # torch's note about old pickle protocols says nothing useful here
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
@@ -195,62 +184,6 @@ def _weights_and_config(state: Mapping[str, Any], path: Path,
     return sd, dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
 
 
-def implied_shapes(cfg: ModelConfig, path: str | os.PathLike) -> dict[str, torch.Size]:
-    """Name -> shape of every tensor of the generator `cfg` describes, built on PyTorch's ``meta`` device (shapes
-    without storage: nothing is allocated, however large the configuration asks it to be)."""
-    from iseebetter_lib.models import build_generator
-
-    try:
-        with torch.device("meta"):
-            model = build_generator(cfg)
-    except (ConfigError, ValueError, TypeError) as exc:
-        raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
-    return {key: value.shape for key, value in model.state_dict().items()}
-
-
-def _shown_shape(shape: Any) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")"
-
-
-def _unbacked_tensor(sd: Mapping[str, Any]) -> str | None:
-    """Why the tensors of `sd` claim more than the file holds (None when they do not): a ``meta`` tensor, a
-    non-floating or non-dense one, or shapes whose elements exceed the data actually loaded (a stride-0 expansion,
-    views overlapping in one storage); such a tensor would make a small file describe an enormous network."""
-    held: dict[int, int] = {}
-    claimed = 0
-    for key, value in sd.items():
-        if not torch.is_tensor(value):
-            continue
-        if value.device.type != "cpu" or value.layout != torch.strided or not value.is_floating_point():
-            return f"{key}: not a dense floating-point tensor with its data ({value.dtype}, {value.device.type})"
-        storage = value.untyped_storage()
-        held[storage.data_ptr()] = storage.nbytes()
-        claimed += value.numel() * value.element_size()
-    if claimed > sum(held.values()):
-        return f"its tensors claim {claimed:,} bytes but hold {sum(held.values()):,} (expanded or overlapping views)"
-    return None
-
-
-def check_tensors_fit(sd: Mapping[str, Any], cfg: ModelConfig, path: str | os.PathLike) -> None:
-    """A one-line `UserError` unless the tensors of `sd` are exactly those `cfg` implies (names and shapes) and hold
-    their data: checked before the model is built, so a small file whose configuration (or whose tensors' shapes)
-    ask for an enormous network allocates nothing."""
-    unbacked = _unbacked_tensor(sd)
-    if unbacked:
-        raise UserError(f"{path}: not a plain tensor file ({unbacked})")
-    expected = implied_shapes(cfg, path)
-    problem = next((f"missing key {key}" for key in expected if key not in sd), None)
-    problem = problem or next((f"unexpected key {key}" for key in sd if key not in expected), None)
-    problem = problem or next((f"{key}: shape {_shown_shape(getattr(sd[key], 'shape', ()))} in the file, "
-                               f"{_shown_shape(shape)} in its configuration" for key, shape in expected.items()
-                               if not torch.is_tensor(sd[key]) or sd[key].shape != shape), None)
-    if problem:
-        implied = sum(shape.numel() for shape in expected.values())
-        held = sum(t.numel() for t in sd.values() if torch.is_tensor(t))
-        raise UserError(f"{path}: the weights do not match the model configuration ({problem}; the configuration "
-                        f"implies {implied:,} parameters, the file holds {held:,})")
-
-
 def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
                         model_cfg: ModelConfig | None = None) -> LoadedGenerator:
     """An RBPN in eval mode on `device` with the weights of `path`, its configuration and its `InferenceConfig`:
@@ -260,7 +193,7 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
     the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
     from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
-    The file's tensors are checked against the network its configuration implies (`check_tensors_fit`) before the
+    The file's tensors are checked against the network its configuration implies (`weights_check`) before the
     network is built: loading allocates the file's tensors and the model they describe, nothing more.
     """
     from iseebetter_lib.models import build_generator
