@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from iseebetter_lib.config import ModelConfig
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.models import build_generator
 from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
 from iseebetter_lib.models.weights_check import implied_shapes
@@ -143,7 +143,7 @@ def _limit_address_space() -> None:
 
 CHILD = """
 import sys
-from iseebetter_lib.errors import UserError
+from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.models.weights import load_generator_file
 for path in sys.argv[1:]:
     try:
@@ -188,3 +188,24 @@ def test_upscale_with_an_enormous_configuration_exits_with_one_line_under_a_memo
     assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
     assert str(weights) in lines[0] and "do not match the model configuration" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+TORCH_ADVICE = ("Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo "
+                "those steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) Re-running `torch.load` "
+                "with `weights_only` set to `False` will likely succeed.\n\tWeightsUnpickler error: {}\n\nCheck the "
+                "documentation of torch.load.")
+
+
+@pytest.mark.parametrize("exc, reason", [
+    (RuntimeError(TORCH_ADVICE.format("Unsupported global: GLOBAL __main__.Evil was not an allowed global by "
+                                      "default. Please use `torch.serialization.add_safe_globals`")),
+     "it asks to run code: __main__.Evil"),
+    (RuntimeError(TORCH_ADVICE.format("Trying to load unsupported GLOBAL posix.system whose module posix is "
+                                      "blocked.")), "it asks to run code: posix.system"),
+    (RuntimeError("\x1b[31mPytorchStreamReader failed\x1b[0m reading zip archive:\n  failed finding central"),
+     "PytorchStreamReader failed reading zip archive:"),
+    (EOFError(""), "EOFError"),
+    (ValueError("x" * 500), "x" * 200),
+])
+def test_load_failure_reason_is_one_clean_line(exc, reason):
+    assert load_failure_reason(exc) == reason
