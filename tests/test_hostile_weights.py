@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import resource
 import subprocess
 import sys
 import zipfile
@@ -137,11 +136,10 @@ def test_compressed_member_is_refused_before_torch_reads_it(tmp_path):
     assert load_generator_file(plain).model_cfg == TINY  # the same content stored as PyTorch writes it loads
 
 
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-CHILD = """
+# The child's first statement caps its address space (set there rather than in a preexec_fn, which is unsafe in a
+# parent that runs threads, as torch's does).
+LIMITED = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
+CHILD = LIMITED + """
 import sys
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.models.weights import load_generator_file
@@ -165,7 +163,7 @@ def test_hostile_files_allocate_nothing_under_a_memory_limit(tmp_path):
     valid = save_checkpoint(tmp_path / "valid.pt", _tiny_state())
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
     done = subprocess.run([sys.executable, "-c", CHILD, *map(str, paths), str(valid)], capture_output=True,
-                          text=True, env=env, timeout=600, preexec_fn=_limit_address_space)
+                          text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert len(lines) == len(paths) + 1, done.stdout
@@ -181,9 +179,10 @@ def test_upscale_with_an_enormous_configuration_exits_with_one_line_under_a_memo
     weights = _write("enormous-configuration", tmp_path)
     write_frames(tmp_path / "frames", moving_clip(n=3, size=32))
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
-    done = subprocess.run([sys.executable, "-m", "iseebetter_lib", "upscale", str(tmp_path / "frames"), "-o",
+    command = LIMITED + "import runpy; runpy.run_module('iseebetter_lib', run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", command, "upscale", str(tmp_path / "frames"), "-o",
                            str(tmp_path / "out"), "--weights", str(weights), "--device", "cpu"], capture_output=True,
-                          text=True, env=env, timeout=600, preexec_fn=_limit_address_space)
+                          text=True, env=env, timeout=600)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
     assert str(weights) in lines[0] and "do not match the model configuration" in lines[0]
