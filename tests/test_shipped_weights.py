@@ -246,6 +246,9 @@ def test_the_repository_shipped_model_loads_with_its_card():
         pytest.skip("no shipped model in this checkout (laptop.pt is added once a laptop run is published)")
     loaded = load_generator_file(weights)
     assert loaded.inference_cfg is not None
+    saved = torch.load(weights, weights_only=True)["generator"]  # every tensor as the file holds it, bit for bit
+    state = loaded.generator.state_dict()
+    assert set(state) == set(saved) and all(torch.equal(state[k], saved[k]) for k in saved)
     assert (SHIPPED / "laptop.md").is_file()
     card = json.loads((SHIPPED / "laptop.json").read_text())
     assert {"config", "scores", "command"} <= set(card)
