@@ -41,4 +41,7 @@ extensions = [flow_extension("_flow", [])]
 if X86_64:
     extensions.append(flow_extension("_flow_avx2", avx2_args))
 
-setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))
+# both extensions are translated and compiled side by side (same flags: the same binaries, built sooner)
+setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True},
+                            nthreads=len(extensions)),
+      options={"build_ext": {"parallel": True}})

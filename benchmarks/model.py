@@ -290,7 +290,7 @@ def main() -> None:
     c.add_argument("--height", type=int, default=240)
     c.add_argument("--frames", type=int, default=10, help="frames of the test video (Vid4 city, resized)")
     c.add_argument("--reps", type=int, default=3)
-    c.add_argument("--weights", help="generator file (default: the shipped weights/laptop.pt)")
+    c.add_argument("--weights", help="generator file (default: the shipped iseebetter_lib/weights/laptop.pt)")
     c.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
     r = sub.add_parser("accuracy")
     r.add_argument("--weights", required=True, help="a trained generator.pt (e.g. iseebetter train --preset compact)")

@@ -20,7 +20,7 @@
 # bicubic residual path, 3 frames) for a few minutes on the CPU, on clips cut from the sample videos; **laptop**
 # trains the same network 4,800 steps in bf16 on the sample-video clips plus panned still photographs (the `laptop`
 # preset, about 12 minutes on 2 cores; chapter 01 shows the stills, the preset lists the measurements that chose
-# it), the model chapter 05 ships as `weights/laptop.pt`; **full**
+# it), the model chapter 05 ships as `iseebetter_lib/weights/laptop.pt`; **full**
 # does what the paper did: it fine-tunes the RBPN authors' published `RBPN_4x.pth` (no pixel pre-training; the
 # discriminator starts from scratch) with the four-fold loss for 4 epochs of Vimeo-90K on a GPU (`iseebetter fetch
 # RBPN_4x` downloads the weights). The checkpoint goes to `run_dir`, where chapters 05 and 06 read it

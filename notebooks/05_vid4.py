@@ -31,7 +31,7 @@ cache_dir = "../_build/smoke/cache"  # without Vid4: the embedded sample videos'
 frame_step = 4
 profile_frames = 8  # consecutive frames for the temporal profile
 published = False  # also score the published RBPN and iSeeBetter generators when their weights are present
-compare_shipped = True  # also score the shipped model (weights/laptop.pt) on the same frames, when present
+compare_shipped = True  # also score the shipped model (laptop.pt) on the same frames, when present
 ship_to = None  # laptop profile: ship this chapter's model to this folder as laptop.pt with its model card
 
 # %%
@@ -79,9 +79,9 @@ save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"],
 # %% [markdown]
 # ## Beside the shipped model
 #
-# The repository ships a model trained by this book's `laptop` profile (`weights/laptop.pt`, with its model card
-# `weights/laptop.md`); `iseebetter upscale` and `iseebetter evaluate` use it when no `--weights` is given. Here it
-# is scored on the same frames as the model trained above.
+# The package ships a model trained by this book's `laptop` profile (`iseebetter_lib/weights/laptop.pt`, with its
+# model card `laptop.md` beside it); `iseebetter upscale` and `iseebetter evaluate` use it when no `--weights` is
+# given. Here it is scored on the same frames as the model trained above.
 
 # %%
 from iseebetter_lib.models.shipped import shipped_weights

@@ -75,15 +75,15 @@ bad = subprocess.run([sys.executable, "-m", "iseebetter_lib", "upscale", "no_suc
 print("exit status", bad.returncode, "|", bad.stderr.strip())
 
 # %% [markdown]
-# Without `--weights`, `iseebetter upscale` uses the model this repository ships (`weights/laptop.pt`, trained by
-# the book's `laptop` profile; its model card is `weights/laptop.md`) and says so:
+# Without `--weights`, `iseebetter upscale` uses the model the package ships (`iseebetter_lib/weights/laptop.pt`,
+# trained by the book's `laptop` profile; its model card is `laptop.md` beside it) and says so:
 
 # %%
 from iseebetter_lib.models.shipped import shipped_weights
 
 shipped = shipped_weights()
 if shipped is None:
-    print("no shipped model in this checkout (weights/laptop.pt)")
+    print("no shipped model in this installation (iseebetter_lib/weights/laptop.pt)")
 else:
     cmd = [sys.executable, "-m", "iseebetter_lib", "upscale", str(work / "input.mp4"), "-o",
            str(work / "input_x4_shipped.mp4"), "--overwrite", "--device", "cpu"]

@@ -127,7 +127,7 @@ def test_the_landing_page_reads_every_number_from_the_records(tmp_path):
     rows = results_rows("smoke", tmp_path, ["05_vid4"])
     by_source = {(r["source"], r["model"]): r for r in rows}
     assert by_source[("paper", "iSeeBetter")]["PSNR-Y (dB)"] == "27.43"  # the paper's Table 3, not typed here
-    laptop = by_source[("committed laptop run", "`weights/laptop.pt`")]
+    laptop = by_source[("committed laptop run", "`iseebetter_lib/weights/laptop.pt`")]
     assert laptop["PSNR-Y (dB)"] == "25.33" and laptop["test set"] == "Vid4" and "abcdef1" in laptop["made by"]
     own = by_source[("this run (smoke)", "chapter 03's model")]
     assert own["PSNR-Y (dB)"] == "22.12" and "not Vid4" in own["test set"]

@@ -1,4 +1,4 @@
-"""The model shipped in the repository (weights/laptop.pt): the default of `evaluate` and `upscale` when no --weights
+"""The model shipped with the package (iseebetter_lib/weights/laptop.pt, package data): the default of `evaluate` and `upscale` when no --weights
 is given (one note on stderr), the one-line error without it, the model card and `ship_generator`."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from iseebetter_lib.models.weights import generator_file_state, load_generator_f
 from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "iseebetter_lib" / "weights"  # the shipped model in this checkout
 TINY = ModelConfig(base_filter=8, feat=8, num_stages=1, n_resblock=1, nFrames=3, residual=True)
 NOTE = "using the shipped model"
 CARD = {
@@ -62,9 +63,9 @@ def _clips(root: Path) -> Path:
 
 
 # ---------------------------------------------------------------- where the shipped model is
-def test_default_location_is_weights_beside_the_library(monkeypatch):
+def test_default_location_is_the_package_weights_folder(monkeypatch):
     monkeypatch.delenv(SHIPPED_ENV, raising=False)
-    assert shipped_file() == REPO / "weights" / "laptop.pt" and shipped_dir() == REPO / "weights"
+    assert shipped_file() == SHIPPED / "laptop.pt" and shipped_dir() == SHIPPED
 
 
 def test_environment_override(shipped):
@@ -137,7 +138,8 @@ def test_help_mentions_the_shipped_model(capsys):
     for name in ("evaluate", "upscale"):
         with pytest.raises(SystemExit):
             main([name, "--help"])
-        assert "weights/laptop.pt" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "shipped" in out and "laptop.pt" in out
 
 
 # ---------------------------------------------------------------- the model card and shipping
@@ -196,21 +198,64 @@ def test_ship_generator_refuses_a_file_that_is_not_a_generator(tmp_path):
     assert not (tmp_path / "w").exists()
 
 
+# where a path is: (folder, how the card writes a file in it); HOME and the data home are set per test
+MACHINE_FOLDERS = [("repository", "_build/laptop/cache"), ("data", "{data}/cache"), ("home", "~/runs/cache")]
+
+
+def _strings(tree):
+    if isinstance(tree, dict):
+        return [s for v in tree.values() for s in _strings(v)]
+    if isinstance(tree, list):
+        return [s for v in tree for s in _strings(v)]
+    return [tree] if isinstance(tree, str) else []
+
+
+@pytest.mark.parametrize("where, written", MACHINE_FOLDERS)
+def test_shipped_card_records_no_machine_paths(tmp_path, monkeypatch, where, written):
+    """Paths of the build machine (in the repository, the data home, the user's home) are written relative to
+    those folders, whether a whole value or inside a command line."""
+    home, data = tmp_path / "home", tmp_path / "home" / "data"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ISEEBETTER_DATA", str(data))
+    folder = {"repository": REPO, "data": data, "home": home}[where]
+    local = {"repository": "_build/laptop/cache", "data": "cache", "home": "runs/cache"}[where]
+    path = str(folder / local)
+    card = dict(CARD, config={**CARD["config"], "data": {"cache_dir": path}},
+                command=[f"iseebetter train --set data.cache_dir={path}"])
+    ship_generator(_generator_file(tmp_path / "generator.pt"), tmp_path / "w", card)
+    text = (tmp_path / "w" / "laptop.json").read_text()
+    saved = json.loads(text)
+    assert saved["config"]["data"]["cache_dir"] == written
+    assert saved["command"] == [f"iseebetter train --set data.cache_dir={written}"]
+    assert str(home) not in text and str(REPO) not in text
+
+
+def test_committed_card_records_no_absolute_paths():
+    """The committed card's data holds no folder of the machine that built it (no absolute path at all)."""
+    card_file = SHIPPED / "laptop.json"
+    assert card_file.is_file(), f"{card_file}: the shipped model's card data is committed, and missing"
+    strings = _strings(json.loads(card_file.read_text()))
+    assert strings and not [s for s in strings if s.startswith("/") or " /" in s or "=/" in s or str(Path.home()) in s]
+
+
 # ---------------------------------------------------------------- the file in the repository
 def test_the_repository_shipped_model_loads_with_its_card():
-    weights = REPO / "weights" / "laptop.pt"
+    weights = SHIPPED / "laptop.pt"
     assert weights.is_file(), f"{weights}: the shipped model is committed, and missing"
     loaded = load_generator_file(weights)
     assert loaded.inference_cfg is not None
-    assert (REPO / "weights" / "laptop.md").is_file()
-    card = json.loads((REPO / "weights" / "laptop.json").read_text())
+    saved = torch.load(weights, weights_only=True)["generator"]  # every tensor as the file holds it, bit for bit
+    state = loaded.generator.state_dict()
+    assert set(state) == set(saved) and all(torch.equal(state[k], saved[k]) for k in saved)
+    assert (SHIPPED / "laptop.md").is_file()
+    card = json.loads((SHIPPED / "laptop.json").read_text())
     assert {"config", "scores", "command"} <= set(card)
-    assert "## Scores" in (REPO / "weights" / "laptop.md").read_text()
+    assert "## Scores" in (SHIPPED / "laptop.md").read_text()
 
 
 def test_the_repository_shipped_model_is_the_laptop_preset():
     """The shipped weights come from the `laptop` preset as it stands: a changed preset needs a new laptop run."""
-    card_file = REPO / "weights" / "laptop.json"
+    card_file = SHIPPED / "laptop.json"
     assert card_file.is_file(), f"{card_file}: the shipped model's card data is committed, and missing"
     from iseebetter_lib.config.presets import preset
 

@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     run = sub.add_parser("run", help="execute the chapters with papermill into _build/<profile>/notebooks")
     run.add_argument("--profile", choices=PROFILES, default="smoke",
                      help="smoke: CPU, minutes; laptop: CPU, about 70 minutes, results committed under "
-                          "figures/laptop/ and the shipped model weights/laptop.pt; full: GPU, the paper's "
+                          "figures/laptop/ and the shipped model iseebetter_lib/weights/laptop.pt; full: GPU, the paper's "
                           "configuration (default: smoke)")
     run.add_argument("--only", metavar="NAME", default=None,
                      help="run only these chapters (comma-separated names, e.g. 03_training)")

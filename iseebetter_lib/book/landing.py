@@ -21,7 +21,7 @@ PROFILE_TEXT = {
               "the right place",
               "any difference between two rows of the multi-frame table or of the loss ablation (they sit "
               "below the noise floor of a second seed), or anything about the paper's numbers"),
-    "laptop": ("CPU (2 cores): the best model two cores can train, shipped as `weights/laptop.pt`, the "
+    "laptop": ("CPU (2 cores): the best model two cores can train, shipped as `iseebetter_lib/weights/laptop.pt`, the "
                "multi-frame table and the loss ablation against their noise floors, every test frame.",
                "a learned gain over bicubic that is far above the seed noise, and which ablation differences "
                "survive the noise floor",
@@ -103,7 +103,7 @@ def results_rows(profile: str, root: Path, ran: Sequence[str] | None = None) -> 
              "PSNR-Y (dB)": _fmt(paper[m]["average"]["psnr"], 2), "SSIM-Y": _fmt(paper[m]["average"]["ssim"], 3),
              "made by": "{cite}`chadha2020iseebetter`, Table 3"} for m in ("iSeeBetter", "Bicubic")]
     laptop = _read(results_home("laptop", root) / "05_vid4.json")
-    rows += _scored_rows("committed laptop run", laptop, "`weights/laptop.pt`")
+    rows += _scored_rows("committed laptop run", laptop, "`iseebetter_lib/weights/laptop.pt`")
     if profile != "laptop":
         own = _read(results_home(profile, root) / "05_vid4.json") if ran is None or "05_vid4" in ran else None
         rows += _scored_rows(f"this run ({profile})", own, "chapter 03's model")

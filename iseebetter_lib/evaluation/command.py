@@ -14,16 +14,16 @@ from iseebetter_lib.io import require_file
 EPILOG = """\
 examples:
   iseebetter evaluate --dataset vid4 --method bicubic          # the literature's row: 23.78 / 0.6347
-  iseebetter evaluate --dataset vid4 --frame-step 4            # the model shipped in weights/laptop.pt
+  iseebetter evaluate --dataset vid4 --frame-step 4            # the shipped model (laptop.pt)
   iseebetter evaluate --dataset vid4 --weights runs/compact/checkpoints/last.pt --frame-step 4 --json vid4.json
   iseebetter evaluate --dataset vid4 --weights RBPN_4x.pth --json rbpn.json --resume   # continue after Ctrl-C
   iseebetter evaluate --dataset vimeo90k --root vimeo_septuplet --list vimeo_septuplet/sep_testlist.txt \\
       --weights generator.pt
 
-Without --method or --weights, the model shipped in the repository is scored (weights/laptop.pt, trained on a
-laptop CPU; model card weights/laptop.md). Per clip: mean over its frames; average: mean over clips. --dataset vid4
-without --root reads Vid4 from the data home ($ISEEBETTER_DATA, else ~/.cache/iseebetter); `iseebetter fetch vid4`
-installs it there."""
+Without --method or --weights, the model shipped with the package is scored (iseebetter_lib/weights/laptop.pt,
+trained on a laptop CPU; model card laptop.md beside it). Per clip: mean over its frames; average: mean over clips.
+--dataset vid4 without --root reads Vid4 from the data home ($ISEEBETTER_DATA, else ~/.cache/iseebetter);
+`iseebetter fetch vid4` installs it there."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="a non-learned upscaler (bicubic: MATLAB imresize)")
     what.add_argument("--weights", metavar="CKPT",
                       help="generator checkpoint (ours or an original state dict); without --method or --weights: "
-                           "the model shipped in the repository, weights/laptop.pt")
+                           "the model shipped with the package, laptop.pt")
     p.add_argument("--degradation", choices=DEGRADATIONS, default="BI", help="how LR frames are made (default: BI)")
     p.add_argument("--scale", type=int, default=4, help="scale for --method (models use their own; default: 4)")
     p.add_argument("--crop", type=int, default=0, metavar="N", help="border crop of the Y metrics (default: 0)")

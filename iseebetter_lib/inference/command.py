@@ -19,7 +19,7 @@ examples:
   iseebetter upscale clip.mp4 -o clip_x4.mp4 --weights runs/compact/checkpoints/last.pt
   iseebetter upscale frames/ -o out_frames/ --weights generator.pt --tile auto --memory-budget 2000
   iseebetter upscale clip.mp4 -o clip_bicubic.mkv --method bicubic
-  iseebetter upscale clip.mp4 -o clip_x4.mp4        # the model shipped in weights/laptop.pt (model card beside it)
+  iseebetter upscale clip.mp4 -o clip_x4.mp4        # the shipped model laptop.pt (model card beside it)
 
 OUTPUT ending in .mp4/.mkv/.mov (H.264) or .avi (MPEG-4) is a video with the input's frame rate; a name without
 extension (or ending in /) is a folder of frame_000001.png ... Nothing is written until the last frame is done."""
@@ -84,8 +84,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="video file (mp4, mkv, avi, mov, ...) or folder of frames (natural order)")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4/.mkv/.mov/.avi) or folder of PNGs")
     p.add_argument("--weights", metavar="CKPT",
-                   help="generator checkpoint (ours or the original RBPN/iSeeBetter); default: the model shipped in "
-                        "the repository, weights/laptop.pt")
+                   help="generator checkpoint (ours or the original RBPN/iSeeBetter); default: the model shipped "
+                        "with the package, laptop.pt")
     p.add_argument("--method", default="model", metavar="model|bicubic",
                    help="model (--weights, else the shipped model) or bicubic (MATLAB-exact baseline); default model")
     p.add_argument("--device", metavar="auto|cpu|cuda", help="default auto (CUDA if available)")

@@ -1,5 +1,6 @@
-"""The model shipped in the repository: ``weights/laptop.pt`` (a ``generator.pt`` trained on a laptop CPU), its model
-card ``weights/laptop.md`` and the card's data ``weights/laptop.json``.
+"""The model shipped with the package: ``iseebetter_lib/weights/laptop.pt`` (a ``generator.pt`` trained on a laptop
+CPU), its model card ``laptop.md`` and the card's data ``laptop.json`` beside it. They are package data: a clone, an
+editable install and a wheel install (``pip install .``) all find them, through `importlib.resources`.
 
 `iseebetter evaluate` and `iseebetter upscale` fall back to it when no ``--weights`` is given (`default_weights`);
 `ship_generator` puts a freshly trained generator and its card in place. ``ISEEBETTER_SHIPPED_WEIGHTS=FILE.pt``
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from iseebetter_lib.data.home import data_home
+from iseebetter_lib.paths import repository_root
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_bytes
 
@@ -31,19 +35,22 @@ SCORE_COLUMNS = (("dataset", "dataset"), ("frames", "frames"), ("psnr_y", "PSNR-
                  ("bicubic_psnr_y", "bicubic PSNR-Y (dB)"))
 
 
+def package_weights_dir() -> Path:
+    """The package's ``weights/`` folder (package data: ``iseebetter_lib/weights`` in a clone or an install)."""
+    return Path(str(resources.files("iseebetter_lib").joinpath("weights")))
+
+
 def shipped_file() -> Path:
-    """Where the shipped generator is (whether or not it exists): ``weights/laptop.pt`` beside the library, or the
-    file named by ``$ISEEBETTER_SHIPPED_WEIGHTS``."""
+    """Where the shipped generator is (whether or not it exists): ``laptop.pt`` in the package's ``weights/``, or
+    the file named by ``$ISEEBETTER_SHIPPED_WEIGHTS``."""
     override = os.environ.get(SHIPPED_ENV)
     if override:
         return Path(override).expanduser()
-    from iseebetter_lib.paths import repository_root
-
-    return repository_root() / "weights" / f"{SHIPPED_NAME}.pt"
+    return package_weights_dir() / f"{SHIPPED_NAME}.pt"
 
 
 def shipped_dir() -> Path:
-    """The folder of the shipped model: the repository's ``weights/`` (or that of ``$ISEEBETTER_SHIPPED_WEIGHTS``)."""
+    """The folder of the shipped model: the package's ``weights/`` (or that of ``$ISEEBETTER_SHIPPED_WEIGHTS``)."""
     return shipped_file().parent
 
 
@@ -174,16 +181,41 @@ def model_card_markdown(card: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def portable_paths(value: Any) -> Any:
+    """`value` (nested dicts, lists, texts) with the build machine's folders taken out of every text: a path in the
+    repository becomes relative to it, one in the data home ``{data}/...`` (the book's notation), one in the user's
+    home ``~/...`` (the most specific folder wins). A shipped card says nothing about who built it or where."""
+    bases = {repository_root(): "", data_home(): "{data}/", Path.home(): "~/"}
+    folders = sorted(((str(b.resolve()), p) for b, p in bases.items() if len(b.resolve().parts) > 1),
+                     key=lambda item: -len(item[0]))
+
+    def text(value: str) -> str:
+        for folder, prefix in folders:
+            value = value.replace(folder + os.sep, prefix)
+            if value == folder:
+                value = prefix.rstrip("/") or "."
+        return value
+
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return {k: portable_paths(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable_paths(v) for v in value]
+    return value
+
+
 def ship_generator(generator_file: str | os.PathLike, dest_dir: str | os.PathLike, card: Mapping[str, Any],
                    overwrite: bool = False) -> tuple[Path, Path]:
     """Put `generator_file` (a ``generator.pt``, checked to load) in `dest_dir` as ``laptop.pt`` with its model card
-    ``laptop.md`` and the card's data ``laptop.json``; returns (weights, card). Each write is atomic. An existing
-    file with other content is a `UserError` unless `overwrite` (checked for all three before anything is written)."""
+    ``laptop.md`` and the card's data ``laptop.json`` (paths made portable: `portable_paths`); returns (weights,
+    card). Each write is atomic. An existing file with other content is a `UserError` unless `overwrite` (checked for all three before anything is written)."""
     from iseebetter_lib.models.weights import load_generator_file
 
     source = Path(generator_file)
     load_generator_file(source)  # a file that does not load as a generator is never shipped
     dest = Path(dest_dir)
+    card = portable_paths(dict(card))
     contents = {dest / f"{SHIPPED_NAME}.pt": source.read_bytes(),
                 dest / f"{SHIPPED_NAME}.md": model_card_markdown(card).encode("utf-8"),
                 dest / f"{SHIPPED_NAME}.json": (json.dumps(dict(card), sort_keys=True, indent=1, default=str)

@@ -29,6 +29,7 @@ from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, Mode
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.io import atomic_path
 from iseebetter_lib.data.published import fetch_hint
+from iseebetter_lib.models.weights_check import check_archive, check_tensors_fit
 
 GENERATOR_FORMAT = "iseebetter-generator"
 # ModelConfig fields that change the network or its shape (a mismatch cannot load); a saved configuration without
@@ -49,17 +50,16 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found{fetch_hint(path)}")
+    check_archive(path)
     try:
         with warnings.catch_warnings():  # torch's note about old pickle protocols says nothing useful here
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise UserError(f"{path}: refused to load (not a file of plain tensors and data: "
-                        f"{load_failure_reason(exc)})") from None
+        raise UserError(f"{path}: refused to load: not a plain tensor file ({load_failure_reason(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError,
-            KeyError, IndexError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from None
+            KeyError, IndexError, MemoryError) as exc:
+        raise UserError(f"{path}: not a readable PyTorch checkpoint ({load_failure_reason(exc)})") from None
     if not isinstance(state, Mapping):
         raise UserError(f"{path}: expected a dict in the checkpoint, got {type(state).__name__}")
     return dict(state)
@@ -89,12 +89,14 @@ def infer_model_config(sd: Mapping[str, torch.Tensor]) -> ModelConfig | None:
         out_w = sd["output.conv.weight"]
     except KeyError:
         return None
+    if not all(torch.is_tensor(t) and t.dim() >= 2 for t in (feat0, dbpn_in, out_w)) or not dbpn_in.shape[0]:
+        return None
     base_filter, num_channels = int(feat0.shape[0]), int(feat0.shape[1])
     feat = int(dbpn_in.shape[0])
     n_resblock = len({k.split(".")[1] for k in sd if k.startswith("res_feat1.") and ".conv1." in k})
     nFrames = int(out_w.shape[1]) // feat + 1
     deconv = sd.get(f"res_feat1.{n_resblock}.deconv.weight")
-    scale = {6: 2, 8: 4, 12: 8}.get(int(deconv.shape[-1]) if deconv is not None else -1, 4)
+    scale = {6: 2, 8: 4, 12: 8}.get(int(deconv.shape[-1]) if torch.is_tensor(deconv) and deconv.dim() else -1, 4)
     ups = {k.split(".")[1] for k in sd if k.startswith("DBPN.up") and k.count(".") >= 2}
     downs = {k.split(".")[1] for k in sd if k.startswith("DBPN.down") and k.count(".") >= 2}
     num_stages = len(ups) if ups and len(ups) == len(downs) + 1 else 3
@@ -163,7 +165,8 @@ def _weights_and_config(state: Mapping[str, Any], path: Path,
     if isinstance(state.get("generator"), Mapping) and isinstance(state.get("model_config"), Mapping):
         try:
             stored = ModelConfig(**state["model_config"])
-        except TypeError as exc:
+            stored.validate()  # the schema's bounds, before anything is built from it
+        except (TypeError, ConfigError) as exc:
             raise UserError(f"{path}: bad model configuration in checkpoint ({exc})") from None
         _check_expected(stored, model_cfg, path)
         return state["generator"], stored
@@ -180,10 +183,6 @@ def _weights_and_config(state: Mapping[str, Any], path: Path,
     return sd, dataclasses.replace(ModelConfig(), **{f: getattr(inferred, f) for f in _SHAPE_FIELDS})
 
 
-def _first_keys(label: str, keys: list[str]) -> str:
-    return f"{label} {', '.join(keys[:3])}" + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
-
-
 def load_generator_file(path: str | os.PathLike, device: str | torch.device = "cpu",
                         model_cfg: ModelConfig | None = None) -> LoadedGenerator:
     """An RBPN in eval mode on `device` with the weights of `path`, its configuration and its `InferenceConfig`:
@@ -193,6 +192,8 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     `model_cfg`, when given, is what the caller expects: a checkpoint of another shape is a `UserError` that names
     the mismatched fields (e.g. ``base_filter: checkpoint 32, requested 64``). Non-shape fields (``residual``) come
     from our checkpoints; for original state dicts they come from `model_cfg` (the original has no residual path).
+    The file's tensors are checked against the network its configuration implies (`weights_check`) before the
+    network is built: loading allocates the file's tensors and the model they describe, nothing more.
     """
     from iseebetter_lib.models import build_generator
 
@@ -200,17 +201,11 @@ def load_generator_file(path: str | os.PathLike, device: str | torch.device = "c
     state = load_checkpoint(path, map_location="cpu")
     inference_cfg = _saved_inference_config(state, path)
     sd, cfg = _weights_and_config(state, path, model_cfg)
+    check_tensors_fit(sd, cfg, path)
+    generator = build_generator(cfg)
     try:
-        generator = build_generator(cfg)
-    except ConfigError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    try:
-        result = generator.load_state_dict(dict(sd), strict=False)
-    except RuntimeError as exc:
+        generator.load_state_dict(dict(sd), strict=True)
+    except RuntimeError as exc:  # e.g. a tensor whose dtype cannot be copied into a parameter
         detail = " ".join(str(exc).split())[:300]
-        raise UserError(f"{path}: weights do not fit the {cfg.name} configuration ({detail})") from None
-    if result.missing_keys or result.unexpected_keys:
-        parts = ([_first_keys("missing", result.missing_keys)] if result.missing_keys else []) + (
-            [_first_keys("unexpected", result.unexpected_keys)] if result.unexpected_keys else [])
-        raise UserError(f"{path}: weights do not fit the {cfg.name} configuration ({'; '.join(parts)})")
+        raise UserError(f"{path}: weights do not fit the model configuration ({detail})") from None
     return LoadedGenerator(generator.to(device).eval(), cfg, inference_cfg)
