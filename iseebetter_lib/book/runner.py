@@ -19,6 +19,7 @@ from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, reference_u
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, load_book, parameters_cell
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path, atomic_write_text
+from iseebetter_lib.locks import folder_lock
 
 KERNEL = "python3"
 
@@ -106,11 +107,18 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
 
     `dry_run`: every chapter at its ``dry_run`` sizes on fixtures (`book.dryrun`), GPU not required, into
     ``_build/<profile>-dry``."""
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     root = Path(root).resolve() if root is not None else repo_root()
     spec: BookSpec = load_book(root=root)
     runs = spec.plan(profile, only, dry_run=dry_run)
     build = spec.build_dir(profile, dry_run)
+    with folder_lock(build, "book build folder"):  # one run per profile: a second is refused naming this one
+        return _run_book(spec, runs, root, build, profile, only, progress, log, dry_run)
+
+
+def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, profile: str,
+              only: str | list[str] | None, progress: bool, log: Callable[[str], None] | None,
+              dry_run: bool) -> list[ChapterResult]:
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out_dir = build / "notebooks"
     # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
     profile_env = spec.env(profile)
