@@ -195,3 +195,23 @@ def test_required_metrics_of_a_record_are_those_every_log_has():
     from iseebetter_lib.evaluation.results_log import REQUIRED
 
     assert REQUIRED == tuple(m for m in METRICS if m not in LATER_METRICS)
+
+
+def test_non_finite_metrics_resume_exactly(tmp_path):
+    """A PSNR of identical frames is inf: the log keeps it (and nan), so a resumed mean is a clean run's."""
+    import math
+
+    from iseebetter_lib.evaluation.results_log import FrameLog
+
+    metrics = {"psnr_y": math.inf, "ssim_y": 1.0, "psnr_rgb_orig": -math.inf, "hf_ratio": math.nan}
+    log = FrameLog(tmp_path / "r.jsonl", {"method": "x"})
+    log.append("x", "a", 0, metrics)
+    log.close()
+    with (tmp_path / "r.jsonl").open("a") as fh:  # a record of a log written before: non-finite values as null
+        fh.write(json.dumps({"run_name": "x", "clip": "a", "frame": 1, "psnr_y": None, "ssim_y": 1.0,
+                             "psnr_rgb_orig": 2.0}) + "\n")
+    log = FrameLog(tmp_path / "r.jsonl", {"method": "x"}, resume=True)
+    done = log.done("x", "a")
+    log.close()
+    assert done[0]["psnr_y"] == math.inf and done[0]["psnr_rgb_orig"] == -math.inf
+    assert math.isnan(done[0]["hf_ratio"]) and math.isnan(done[1]["psnr_y"]) and done[1]["psnr_rgb_orig"] == 2.0

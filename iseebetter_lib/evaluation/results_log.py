@@ -27,22 +27,32 @@ REQUIRED = ("psnr_y", "ssim_y", "psnr_rgb_orig")  # every record has these; `hf_
 _SHOWN = 10  # damaged lines warned about one by one; the rest in one summary warning
 
 
+NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}  # how a non-finite metric is written
+
+
 def _clean(value: Any) -> Any:
+    """A metric as written: a finite number, or "inf", "-inf" or "nan" (a PSNR of identical frames is inf)."""
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 
-def _number(value: Any) -> bool:
-    """A metric as this module writes it: a finite number, or null (a non-finite score)."""
+def _metric(value: Any) -> float:
+    """A metric read back: the number, a NON_FINITE name, or null (older logs wrote non-finite values as null);
+    ValueError for anything else (a damaged record)."""
     if value is None:
-        return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return math.nan
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise ValueError(f"not a metric: {value!r}")
 
 
 def parse_record(line: bytes) -> tuple[tuple[str, str], int, dict[str, float]] | None:
     """((run, clip), frame, metrics) of one log line, or None when the line is damaged: not UTF-8, not a JSON
-    object, without its run, clip, frame index or required metrics, or with a metric that is not a number."""
+    object, without its run, clip, frame index or required metrics, or with a metric that is not a number (as
+    `_metric` reads them)."""
     try:
         row = json.loads(line.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
@@ -53,9 +63,12 @@ def parse_record(line: bytes) -> tuple[tuple[str, str], int, dict[str, float]] |
     if not (isinstance(name, str) and isinstance(clip, str) and isinstance(frame, int)
             and not isinstance(frame, bool) and frame >= 0):
         return None
-    if any(m not in row for m in REQUIRED) or not all(_number(v) for v in row.values()):
+    if any(m not in row for m in REQUIRED):
         return None
-    return (name, clip), frame, {k: (float("nan") if v is None else float(v)) for k, v in row.items()}
+    try:
+        return (name, clip), frame, {k: _metric(v) for k, v in row.items()}
+    except ValueError:
+        return None
 
 
 class FrameLog:
