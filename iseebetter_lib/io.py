@@ -103,7 +103,8 @@ def _prepare_folder(path: Path) -> None:
 def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is renamed onto `path`, on error it is removed.
 
-    With ``overwrite=False`` an existing `path` is an error (raised before anything is written). `suffix` sets the
+    With ``overwrite=False`` an existing `path` is an error (raised before anything is written), and a `path` that
+    appeared meanwhile is not replaced at the rename (`locks.place_new` keeps the result beside it). `suffix` sets the
     temporary file's extension (writers such as PyAV pick the container from it); default: that of `path`.
     Stale partials of dead processes in the same folder are removed first (see the module docstring).
     """

@@ -25,7 +25,19 @@ from typing import Iterator
 from iseebetter_lib.errors import UserError
 
 LOCK_NAME = ".iseebetter.lock"
-_held: dict[str, int] = {}  # lock file (absolute) -> nesting depth in this process
+_held: dict[str, int] = {}  # lock file (absolute) -> its locked descriptor, for the locks this process holds
+
+
+def _forget_in_child() -> None:
+    """A forked child (e.g. a data-loader worker) closes its copies of the lock descriptors: the parent still
+    holds each lock, and a child that outlives a killed parent does not keep the next run out."""
+    for fd in _held.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def folder_lock(folder: str | os.PathLike, what: str = "run folder") -> contextlib.AbstractContextManager[Path]:
@@ -55,12 +67,8 @@ def holder_text() -> str:
 @contextlib.contextmanager
 def _hold(lock_file: Path, target: Path, what: str) -> Iterator[Path]:
     key = os.path.abspath(lock_file)
-    if key in _held:
-        _held[key] += 1
-        try:
-            yield lock_file
-        finally:
-            _held[key] -= 1
+    if key in _held:  # this process holds it already (a run locking what it locked): nothing more to do
+        yield lock_file
         return
     created = _make_parents(lock_file.parent)
     try:
@@ -68,17 +76,17 @@ def _hold(lock_file: Path, target: Path, what: str) -> Iterator[Path]:
     except BaseException:
         _remove_empty(created)
         raise
-    _held[key] = 1
+    _held[key] = fd
     try:
         os.ftruncate(fd, 0)
         os.write(fd, (holder_text() + "\n").encode("utf-8", "replace"))
         yield lock_file
     finally:
-        del _held[key]
-        with contextlib.suppress(OSError):
-            os.unlink(lock_file)  # still ours: the lock is held until the close below
-        os.close(fd)
-        _remove_empty(created)
+        if _held.pop(key, None) is not None:  # None: a forked child, which holds nothing
+            with contextlib.suppress(OSError):
+                os.unlink(lock_file)  # still ours: the lock is held until the close below
+            os.close(fd)
+            _remove_empty(created)
 
 
 def _make_parents(folder: Path) -> list[Path]:

@@ -239,3 +239,32 @@ def test_atomic_path_without_overwrite_checks_again_at_the_rename(when, tmp_path
     with pytest.raises(UserError, match="r.json: already exists"):
         io.atomic_write_text(target, "again", overwrite=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.1.json", "r.json"]
+
+
+def test_a_forked_child_that_outlives_a_killed_holder_keeps_nothing_locked(tmp_path):
+    """Data-loader workers are forked while the run folder is locked; when the run is killed, a worker still alive
+    must not keep the next run out."""
+    script = """import os, sys
+from iseebetter_lib.locks import folder_lock
+with folder_lock(sys.argv[1]):
+    child = os.fork()
+    if child == 0:
+        sys.stdin.read()
+        os._exit(0)
+    print(child, flush=True)
+    sys.stdin.read()
+"""
+    holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "run")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=ENV, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        with pytest.raises(UserError, match=f"in use by another run \\(pid {holder.pid} on "):
+            with folder_lock(tmp_path / "run"):
+                pass
+        holder.kill()
+        holder.wait()
+        os.kill(child, 0)  # the child is still alive, with its copy of the descriptor closed
+        with folder_lock(tmp_path / "run") as lock:
+            assert f"pid {os.getpid()} on " in lock.read_text()
+    finally:
+        holder.stdin.close()  # ends the child
