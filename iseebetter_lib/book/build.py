@@ -20,6 +20,7 @@ from iseebetter_lib.book.results import MACHINE_REFERENCE, reference_units
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, load_book
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
+from iseebetter_lib.locks import folder_lock
 
 BUILD_FLAGS = ("-W", "-n", "--keep-going", "--all")
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # copies MathJax 3 into _static/mathjax
@@ -141,7 +142,16 @@ def jupyter_book_executable() -> str:
 
 def build_book(profile: str, root: str | Path | None = None, quiet: bool = False,
                only: str | list[str] | None = None) -> Path:
-    """Build the HTML book (warnings are errors); returns the path of its index.html."""
+    """Build the HTML book (warnings are errors); returns the path of its index.html. The profile's build folder
+    is locked meanwhile, as `book run` locks it (`locks.folder_lock`): never a book of half-executed chapters."""
+    from iseebetter_lib.book.runner import repo_root
+
+    build = load_book(root=Path(root).resolve() if root is not None else repo_root()).build_dir(profile)
+    with folder_lock(build, "book build folder"):
+        return _build_book(profile, root, quiet, only)
+
+
+def _build_book(profile: str, root: str | Path | None, quiet: bool, only: str | list[str] | None) -> Path:
     book = prepare_book(profile, root, only)
     cmd = [jupyter_book_executable(), "build", str(book), *BUILD_FLAGS]
     if quiet:
