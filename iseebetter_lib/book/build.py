@@ -7,7 +7,6 @@ served from it (sphinx-mathjax-offline) and no widget or thebe script is fetched
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -102,7 +101,7 @@ def _variants_page(title: str, runs: list[ChapterRun]) -> str:
 def prepare_book(profile: str, root: str | Path | None = None, only: str | list[str] | None = None) -> Path:
     """Write `_config.yml`, `_toc.yml`, intro and variant pages, and copy the executed notebooks as pages (own
     titles, paths relative to the repository); `only` builds a book of some chapters. Returns the book's dir."""
-    from iseebetter_lib.book.runner import repo_root
+    from iseebetter_lib.book.runner import read_timings, repo_root
 
     root = Path(root).resolve() if root is not None else repo_root()
     spec = load_book(root=root)
@@ -114,8 +113,7 @@ def prepare_book(profile: str, root: str | Path | None = None, only: str | list[
     if missing:
         raise UserError(f"{executed}: executed notebook(s) missing: {', '.join(missing)} "
                         f"(run `iseebetter book run --profile {profile}` first)")
-    timings_file = build / "timings.json"
-    timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+    timings = read_timings(build / "timings.json")
     if (book / "notebooks").is_dir():
         shutil.rmtree(book / "notebooks")  # no page of an earlier, larger build
     labels = path_labels(spec.placeholders(profile), root)
