@@ -25,8 +25,6 @@ from iseebetter_lib.locks import output_lock
 
 REQUIRED = ("psnr_y", "ssim_y", "psnr_rgb_orig")  # every record has these; `hf_ratio` came later (optional)
 _SHOWN = 10  # damaged lines warned about one by one; the rest in one summary warning
-
-
 NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}  # how a non-finite metric is written
 
 
@@ -103,8 +101,13 @@ class FrameLog:
         self._fh = open(self.path, "a")
 
     def _read(self) -> None:
-        data = self.path.read_bytes()
-        lines = data.splitlines()
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot read ({exc.strerror})") from None
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # after the last newline
         try:
             header = json.loads(lines[0].decode("utf-8"))["run"] if lines else None
         except (ValueError, KeyError, TypeError):
