@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.locks import place_new
 
 
 _PARTIAL = re.compile(r"^\..+\.~pid(\d+)@([A-Za-z0-9-]+)~[a-z0-9_]{8}\.(?:part|old)(?:\.[^/]*)?$")
@@ -104,7 +105,8 @@ def _prepare_folder(path: Path) -> None:
 def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is renamed onto `path`, on error it is removed.
 
-    With ``overwrite=False`` an existing `path` is an error (raised before anything is written). `suffix` sets the
+    With ``overwrite=False`` an existing `path` is an error (raised before anything is written), and a `path` that
+    appeared meanwhile is not replaced at the rename (`locks.place_new` keeps the result beside it). `suffix` sets the
     temporary file's extension (writers such as PyAV pick the container from it); default: that of `path`.
     Stale partials of dead processes in the same folder are removed first (see the module docstring).
     """
@@ -120,7 +122,10 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
     try:
         yield tmp_path
         _pause_for_tests(path)
-        os.replace(tmp_path, path)
+        if overwrite:
+            os.replace(tmp_path, path)
+        else:  # checked again at the rename: a file that appeared meanwhile is not replaced
+            place_new(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -128,9 +133,10 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str | N
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
     """A temporary folder beside `path`, swapped into place on success (an old folder is removed after the swap),
-    removed on error. Stale partial folders of dead processes are removed first."""
+    removed on error. Stale partial folders of dead processes are removed first. With ``overwrite=False`` a `path`
+    that appeared meanwhile is not replaced (`locks.place_new`)."""
     path = Path(path)
     _prepare_folder(path)
     tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(path), suffix=".part", dir=path.parent))
@@ -138,6 +144,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         _pause_for_tests(path)
         os.chmod(tmp, default_mode(0o777))  # mkdtemp makes 0700
+        if not overwrite:
+            place_new(tmp, path)
+            return
         old = None
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=partial_prefix(path), suffix=".old", dir=path.parent))

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Floor of each top-level module of the library (pyflow is floor 0 and imports nothing of the project).
 FLOORS = {
-    "errors": 1, "io": 1, "config": 1, "device": 1, "precision": 1, "paths": 1, "deprecation": 1,
+    "errors": 1, "io": 1, "locks": 1, "config": 1, "device": 1, "precision": 1, "paths": 1, "deprecation": 1,
     "data": 2, "flow": 2,
     "models": 3, "losses": 3, "vgg": 3,
     "training": 4, "inference": 4, "evaluation": 4,

@@ -124,3 +124,94 @@ def test_a_log_written_before_hf_ratio_resumes_with_it_missing(setup, tmp_path, 
     assert resumed["clips"]["b"]["hf_ratio"] is None and resumed["average"]["hf_ratio"] is None  # not a partial mean
     assert resumed["average"]["psnr_y"] == full["average"]["psnr_y"]
     assert full["average"]["hf_ratio"] > 0
+
+
+def _damage_record(line: bytes) -> dict[str, bytes]:
+    """Damaged forms of one per-frame record `line` (without its newline)."""
+    row = json.loads(line)
+    no_metrics = {k: row[k] for k in ("run_name", "clip", "frame")}
+    return {
+        "bare-number": b"3", "bare-string": b'"x"', "empty-list": b"[]", "null": b"null",
+        "no-metrics": json.dumps(no_metrics).encode(),
+        "string-metric": json.dumps({**row, "psnr_y": str(row["psnr_y"])}).encode(),
+        "nan-metric": json.dumps({**row, "ssim_y": float("nan")}).encode(),  # json writes NaN, which we never do
+        "bool-frame": json.dumps({**row, "frame": True}).encode(),
+        "not-utf8": line.replace(b'"clip": "b"', b'"clip": "\xe9"'),
+        "torn-then-ended": line[: len(line) // 2],
+        "torn-last-line": line[: len(line) // 2],
+    }
+
+
+DAMAGES = tuple(_damage_record(b'{"run_name": "model", "clip": "b", "frame": 2, "psnr_y": 1.0, "ssim_y": 1.0, '
+                               b'"psnr_rgb_orig": 1.0, "hf_ratio": 1.0}'))
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_line_is_skipped_with_one_warning_and_its_frame_scored_again(damage, setup, tmp_path,
+                                                                              monkeypatch):
+    full = _run(setup, tmp_path / "full.jsonl")
+    lines = (tmp_path / "full.jsonl").read_bytes().splitlines()
+    target = next(i for i, ln in enumerate(lines) if json.loads(ln).get("run_name") == "model"
+                  and json.loads(ln)["clip"] == "b" and json.loads(ln)["frame"] == 2)
+    record = lines.pop(target)
+    where = len(lines) if damage == "torn-last-line" else 4  # the record's place: the end, or line 5
+    lines.insert(where, _damage_record(record)[damage])
+    log = tmp_path / "damaged.jsonl"
+    log.write_bytes(b"\n".join(lines) + (b"" if damage == "torn-last-line" else b"\n"))
+    calls = []
+    frame = Engine.frame
+    monkeypatch.setattr(Engine, "frame", lambda self, *a: calls.append(1) or frame(self, *a))
+    with pytest.warns(UserWarning) as caught:
+        resumed = _run(setup, log, resume=True)
+    messages = [str(w.message) for w in caught if "damaged" in str(w.message)]
+    assert messages == [f"{log}: line {where + 1} is damaged (not a complete record of a scored frame); skipped, "
+                        "that frame is scored again"]
+    assert len(calls) == 1  # only that frame, again
+    assert _scores(resumed) == _scores(full)
+    assert results_table(resumed) == results_table(full)
+    calls.clear()
+    with pytest.warns(UserWarning, match=f"line {where + 1} is damaged"):  # the line stays; the frame is logged
+        assert _scores(_run(setup, log, resume=True)) == _scores(full) and calls == []
+
+
+def test_many_damaged_lines_warn_a_few_times_then_once(setup, tmp_path, monkeypatch):
+    full = _run(setup, tmp_path / "log.jsonl", max_frames=2)
+    log = tmp_path / "log.jsonl"
+    with log.open("ab") as fh:
+        fh.write(b"\xff\xfe garbage\n" * 30)
+    with pytest.warns(UserWarning) as caught:
+        resumed = _run(setup, log, max_frames=2, resume=True)
+    messages = [str(w.message) for w in caught if "damaged" in str(w.message)]
+    first = len(full["clips"]) * 2 * 3 + 2  # header + records, then the garbage
+    assert messages[:10] == [f"{log}: line {first + i} is damaged (not a complete record of a scored frame); "
+                             "skipped, that frame is scored again" for i in range(10)]
+    assert messages[10:] == [f"{log}: 20 more damaged lines (lines {first + 10}..{first + 29}) skipped, their "
+                             "frames are scored again"]
+    assert _scores(resumed) == _scores(full)
+
+
+def test_required_metrics_of_a_record_are_those_every_log_has():
+    from iseebetter_lib.evaluation.evaluate import LATER_METRICS, METRICS
+    from iseebetter_lib.evaluation.results_log import REQUIRED
+
+    assert REQUIRED == tuple(m for m in METRICS if m not in LATER_METRICS)
+
+
+def test_non_finite_metrics_resume_exactly(tmp_path):
+    """A PSNR of identical frames is inf: the log keeps it (and nan), so a resumed mean is a clean run's."""
+    import math
+
+    from iseebetter_lib.evaluation.results_log import FrameLog
+
+    metrics = {"psnr_y": math.inf, "ssim_y": 1.0, "psnr_rgb_orig": -math.inf, "hf_ratio": math.nan}
+    log = FrameLog(tmp_path / "r.jsonl", {"method": "x"})
+    log.append("x", "a", 0, metrics)
+    log.close()
+    with (tmp_path / "r.jsonl").open("a") as fh:  # a record of a log written before: non-finite values as null
+        fh.write(json.dumps({"run_name": "x", "clip": "a", "frame": 1, "psnr_y": None, "ssim_y": 1.0,
+                             "psnr_rgb_orig": 2.0}) + "\n")
+    log = FrameLog(tmp_path / "r.jsonl", {"method": "x"}, resume=True)
+    done = log.done("x", "a")
+    log.close()
+    assert done[0]["psnr_y"] == math.inf and done[0]["psnr_rgb_orig"] == -math.inf
+    assert math.isnan(done[0]["hf_ratio"]) and math.isnan(done[1]["psnr_y"]) and done[1]["psnr_rgb_orig"] == 2.0

@@ -8,7 +8,6 @@ served from it (sphinx-mathjax-offline) and no widget or thebe script is fetched
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from iseebetter_lib.book.pages import path_labels, prepare_page
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, load_book
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_write_text
+from iseebetter_lib.locks import folder_lock
 
 BUILD_FLAGS = ("-W", "-n", "--keep-going", "--all")
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # copies MathJax 3 into _static/mathjax
@@ -97,6 +97,7 @@ def prepare_book(profile: str, root: str | Path | None = None, only: str | list[
     bibliography and the table CSS), and copy the executed notebooks as pages (own titles, paths relative to the
     repository, boilerplate cells hidden); `only` builds a book of some chapters. Returns the book's dir."""
     from iseebetter_lib.paths import book_root
+    from iseebetter_lib.book.runner import read_timings
 
     root = Path(root).resolve() if root is not None else book_root()
     spec = load_book(root=root)
@@ -108,8 +109,7 @@ def prepare_book(profile: str, root: str | Path | None = None, only: str | list[
     if missing:
         raise UserError(f"{executed}: executed notebook(s) missing: {', '.join(missing)} "
                         f"(run `iseebetter book run --profile {profile}` first)")
-    timings_file = build / "timings.json"
-    timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+    timings = read_timings(build / "timings.json")
     if (book / "notebooks").is_dir():
         shutil.rmtree(book / "notebooks")  # no page of an earlier, larger build
     labels = path_labels(spec.placeholders(profile), root)
@@ -142,7 +142,16 @@ def jupyter_book_executable() -> str:
 
 def build_book(profile: str, root: str | Path | None = None, quiet: bool = False,
                only: str | list[str] | None = None) -> Path:
-    """Build the HTML book (warnings are errors); returns the path of its index.html."""
+    """Build the HTML book (warnings are errors); returns the path of its index.html. The profile's build folder
+    is locked meanwhile, as `book run` locks it (`locks.folder_lock`): never a book of half-executed chapters."""
+    from iseebetter_lib.paths import book_root
+
+    build = load_book(root=Path(root).resolve() if root is not None else book_root()).build_dir(profile)
+    with folder_lock(build, "book build folder"):
+        return _build_book(profile, root, quiet, only)
+
+
+def _build_book(profile: str, root: str | Path | None, quiet: bool, only: str | list[str] | None) -> Path:
     book = prepare_book(profile, root, only)
     cmd = [jupyter_book_executable(), "build", str(book), *BUILD_FLAGS]
     if quiet:

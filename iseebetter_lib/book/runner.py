@@ -7,12 +7,14 @@ Stops at the first failing chapter with one clear message (the failing cell's so
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, reference_units, save_book_timings,
                                         unsubstitute)
@@ -20,6 +22,7 @@ from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, loa
 from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_path, atomic_write_text
+from iseebetter_lib.locks import folder_lock
 from iseebetter_lib.paths import BOOK_ROOT_ENV, book_root, repository_root
 
 KERNEL = "iseebetter"  # the project kernel: `make setup` installs it; `jupyter/kernels/` ships it for JUPYTER_PATH
@@ -118,6 +121,14 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
     spec: BookSpec = load_book(root=root)
     runs = spec.plan(profile, only, dry_run=dry_run)
     build = spec.build_dir(profile, dry_run)
+    with folder_lock(build, "book build folder"):  # one run per profile: a second is refused naming this one
+        return _run_book(spec, runs, root, build, profile, only, progress, log, dry_run)
+
+
+def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, profile: str,
+              only: str | list[str] | None, progress: bool, log: Callable[[str], None] | None,
+              dry_run: bool) -> list[ChapterResult]:
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out_dir = build / "notebooks"
     # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
     profile_env = spec.env(profile)
@@ -137,10 +148,7 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
     if dry_run:  # VGG weights come from the fixtures' torch hub cache
         os.environ.pop("ISEEBETTER_VGG_WEIGHTS", None)
     timings_path = build / "timings.json"
-    try:
-        timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
-    except ValueError:
-        timings = {}
+    timings = read_timings(timings_path)
     results: list[ChapterResult] = []
     reference_ms = _machine_reference(log)
     command = f"iseebetter book run --profile {profile}" + (" --dry-run" if dry_run else "") + (
@@ -176,6 +184,25 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
         f"= {reference_units(total, reference):.0f}x the machine reference (our flow on the bikes pair: "
         f"{reference_ms:.0f} ms before, {after_ms:.0f} ms after)")
     return results
+
+
+def read_timings(path: Path) -> dict[str, Any]:
+    """Per-chapter seconds of earlier runs of a profile (`timings.json`); a damaged file or entry (not UTF-8, not
+    a JSON object, a time that is not a number) is left out with one warning naming the file, never a crash."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except ValueError:
+        data = None
+    data = data if isinstance(data, dict) else {}
+    kept = {k: v for k, v in data.items() if k == MACHINE_REFERENCE and isinstance(v, dict)
+            or isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    if not data or len(kept) < len(data):
+        warnings.warn(f"{path}: damaged (not a JSON object of chapter times)" if not data else
+                      f"{path}: entries that are not times left out: {', '.join(sorted(set(data) - set(kept)))}",
+                      stacklevel=2)
+    return kept
 
 
 def _machine_reference(log: Callable[[str], None]) -> float:

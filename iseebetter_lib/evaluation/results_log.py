@@ -2,8 +2,10 @@
 time estimate from the first frame.
 
 The first line describes the run (protocol, method, weights); each further line is one scored frame of one upscaler
-(``{"run", "clip", "frame", metrics...}``), flushed at once. Resuming reads the finished frames back (a torn last
-line, from a kill mid-write, is ignored) and refuses a log written by a different run.
+(``{"run", "clip", "frame", metrics...}``), flushed at once. Resuming reads the finished frames back and refuses a
+log written by a different run; a damaged line (torn by a kill mid-write, or not a record of a scored frame: another
+JSON value, missing metrics, a metric that is not a number, bytes that are not UTF-8) is skipped with a warning naming
+its line number, and its frame is scored again, so the result equals an uninterrupted run's.
 """
 
 from __future__ import annotations
@@ -13,20 +15,63 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.locks import output_lock
+
+
+REQUIRED = ("psnr_y", "ssim_y", "psnr_rgb_orig")  # every record has these; `hf_ratio` came later (optional)
+_SHOWN = 10  # damaged lines warned about one by one; the rest in one summary warning
+NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}  # how a non-finite metric is written
 
 
 def _clean(value: Any) -> Any:
+    """A metric as written: a finite number, or "inf", "-inf" or "nan" (a PSNR of identical frames is inf)."""
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 
+def _metric(value: Any) -> float:
+    """A metric read back: the number, a NON_FINITE name, or null (older logs wrote non-finite values as null);
+    ValueError for anything else (a damaged record)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise ValueError(f"not a metric: {value!r}")
+
+
+def parse_record(line: bytes) -> tuple[tuple[str, str], int, dict[str, float]] | None:
+    """((run, clip), frame, metrics) of one log line, or None when the line is damaged: not UTF-8, not a JSON
+    object, without its run, clip, frame index or required metrics, or with a metric that is not a number (as
+    `_metric` reads them)."""
+    try:
+        row = json.loads(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        return None
+    if not isinstance(row, dict):
+        return None
+    name, clip, frame = row.pop("run_name", None), row.pop("clip", None), row.pop("frame", None)
+    if not (isinstance(name, str) and isinstance(clip, str) and isinstance(frame, int)
+            and not isinstance(frame, bool) and frame >= 0):
+        return None
+    if any(m not in row for m in REQUIRED):
+        return None
+    try:
+        return (name, clip), frame, {k: _metric(v) for k, v in row.items()}
+    except ValueError:
+        return None
+
+
 class FrameLog:
-    """Append-only per-frame results of one evaluation run (see module doc)."""
+    """Append-only per-frame results of one evaluation run (see module doc); locked while open, so that a second
+    run on the same file is refused (`locks.output_lock`)."""
 
     def __init__(self, path: str | os.PathLike, run: Mapping[str, Any], resume: bool = False,
                  overwrite: bool = False) -> None:
@@ -35,6 +80,15 @@ class FrameLog:
         self._done: dict[tuple[str, str], dict[int, dict[str, float]]] = {}
         if self.path.is_dir():
             raise UserError(f"{self.path}: is a directory (expected a per-frame results file)")
+        self._lock = output_lock(self.path, "per-frame results file")
+        self._lock.__enter__()
+        try:
+            self._open(resume, overwrite)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+
+    def _open(self, resume: bool, overwrite: bool) -> None:
         if self.path.exists() and resume:
             self._read()
         elif self.path.exists() and not overwrite:
@@ -47,28 +101,46 @@ class FrameLog:
         self._fh = open(self.path, "a")
 
     def _read(self) -> None:
-        lines = self.path.read_text().splitlines()
         try:
-            header = json.loads(lines[0])["run"] if lines else None
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot read ({exc.strerror})") from None
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # after the last newline
+        try:
+            header = json.loads(lines[0].decode("utf-8"))["run"] if lines else None
         except (ValueError, KeyError, TypeError):
             header = None
-        if header is None:
+        if not isinstance(header, dict):
             raise UserError(f"{self.path}: not a per-frame results file of `iseebetter evaluate`")
         changed = sorted(k for k in set(header) | set(self.run) if header.get(k) != self.run.get(k))
         if changed:
             key = changed[0]
             raise UserError(f"{self.path}: written by a different run ({key}: {header.get(key)!r} there, "
                             f"{self.run.get(key)!r} now); use another results file or --overwrite")
-        for line in lines[1:]:
-            try:
-                row = json.loads(line)
-                key, t = (str(row.pop("run_name")), str(row.pop("clip"))), int(row.pop("frame"))
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by an interruption
-            self._done.setdefault(key, {})[t] = {k: (float("nan") if v is None else v) for k, v in row.items()}
-        if lines and not self.path.read_text().endswith("\n"):
-            with open(self.path, "a") as fh:  # end a torn line so the next record starts on its own
-                fh.write("\n")
+        damaged = []
+        for number, line in enumerate(lines[1:], 2):
+            record = parse_record(line)
+            if record is None:
+                if line.strip():
+                    damaged.append(number)
+                continue
+            key, t, metrics = record
+            self._done.setdefault(key, {})[t] = metrics
+        self._warn_damaged(damaged)
+        if lines and not data.endswith(b"\n"):
+            with open(self.path, "ab") as fh:  # end a torn line so the next record starts on its own
+                fh.write(b"\n")
+
+    def _warn_damaged(self, damaged: list[int]) -> None:
+        """One warning per damaged line (the first few; then one for the rest): the frames are scored again."""
+        for number in damaged[:_SHOWN]:
+            warnings.warn(f"{self.path}: line {number} is damaged (not a complete record of a scored frame); "
+                          "skipped, that frame is scored again", stacklevel=4)
+        if len(damaged) > _SHOWN:
+            warnings.warn(f"{self.path}: {len(damaged) - _SHOWN} more damaged lines (lines "
+                          f"{damaged[_SHOWN]}..{damaged[-1]}) skipped, their frames are scored again", stacklevel=4)
 
     def done(self, run_name: str, clip: str) -> dict[int, dict[str, float]]:
         """Metrics of the frames of `clip` already scored for `run_name`, by frame index."""
@@ -83,7 +155,10 @@ class FrameLog:
         self._done.setdefault((run_name, clip), {})[int(frame)] = dict(metrics)
 
     def close(self) -> None:
-        self._fh.close()
+        try:
+            self._fh.close()
+        finally:
+            self._lock.__exit__(None, None, None)
 
 
 class TimeEstimate:

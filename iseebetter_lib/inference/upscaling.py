@@ -23,6 +23,7 @@ from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.inference.engine import Engine, checked_frames, progress_bar, to_frames
 from iseebetter_lib.inference.settings import resolve_inference_config
+from iseebetter_lib.locks import output_lock
 from iseebetter_lib.precision import check_precision
 
 METHODS = ("model", "bicubic")
@@ -102,24 +103,33 @@ def upscale(input: str | os.PathLike, output: str | os.PathLike, weights: str | 
         raise UserError("--weights: a generator checkpoint is required with --method model "
                         "(or use --method bicubic for the baseline)")
     check_output(output, overwrite)
-    frames, rate, n = _open_input(Path(input), max_frames, fps, allow_truncated)
-    if method == "model":
-        from iseebetter_lib.models.weights import load_generator_file
-
-        loaded = load_generator_file(weights, device=dev)
-        cfg = resolve_inference_config(
-            loaded.inference_cfg, source=str(weights),
-            explicit={"device": device, "precision": precision, "tile": tile, "boundary": boundary,
-                      "future_frames": future_frames},
-            defaults={"device": "auto", "precision": default_precision(dev), "tile": "auto"})
-        engine = Engine(loaded.generator, loaded.model_cfg, cfg, memory_budget_mb=memory_budget_mb)
-        hr_frames = engine.clip(frames, progress=progress, total=n)
-    else:
-        hr_frames = bicubic_clip(frames, 4, progress=progress, total=n)
-    start = time.perf_counter()
-    count = 0
-    with open_output(output, rate, overwrite=overwrite) as writer:
-        for hr in itertools.islice(hr_frames, max_frames):
-            writer.write(hr)
-            count += 1
+    with output_lock(output):  # one run per output for this run's life; a second is refused naming this one
+        frames, rate, n = _open_input(Path(input), max_frames, fps, allow_truncated)
+        if method == "model":
+            hr_frames = _model_frames(frames, n, weights, dev, device, precision, tile, boundary, future_frames,
+                                      memory_budget_mb, progress)
+        else:
+            hr_frames = bicubic_clip(frames, 4, progress=progress, total=n)
+        start = time.perf_counter()
+        count = 0
+        with open_output(output, rate, overwrite=overwrite) as writer:
+            for hr in itertools.islice(hr_frames, max_frames):
+                writer.write(hr)
+                count += 1
     return UpscaleReport(frames=count, fps=float(rate), seconds=time.perf_counter() - start, output=Path(output))
+
+
+def _model_frames(frames: Iterator[np.ndarray], n: int, weights: str | os.PathLike, dev: torch.device,
+                  device: str | None, precision: str | None, tile: int | str | None, boundary: str | None,
+                  future_frames: bool | None, memory_budget_mb: float | None, progress: bool) -> Iterator[np.ndarray]:
+    """The HR frames of a generator file applied by its saved inference configuration (explicit arguments win)."""
+    from iseebetter_lib.models.weights import load_generator_file
+
+    loaded = load_generator_file(weights, device=dev)
+    cfg = resolve_inference_config(
+        loaded.inference_cfg, source=str(weights),
+        explicit={"device": device, "precision": precision, "tile": tile, "boundary": boundary,
+                  "future_frames": future_frames},
+        defaults={"device": "auto", "precision": default_precision(dev), "tile": "auto"})
+    engine = Engine(loaded.generator, loaded.model_cfg, cfg, memory_budget_mb=memory_budget_mb)
+    return engine.clip(frames, progress=progress, total=n)

@@ -3,7 +3,8 @@
 The container and codec follow the output's extension: .mp4/.mkv/.mov -> H.264 (libx264, yuv420p; MPEG-4 Part 2
 when this PyAV build lacks libx264), .avi -> MPEG-4 Part 2 (MJPEG as a fallback). A path without extension (or
 ending in a slash) is a folder of ``frame_000001.png``... Everything is written beside the output under a hidden
-temporary name and renamed into place only when the last frame is in, so an error or Ctrl-C leaves nothing behind.
+temporary name and renamed into place only when the last frame is in, so an error or Ctrl-C leaves nothing behind;
+one run writes an output at a time, and an output that appeared during a run is not replaced without `overwrite`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.io import atomic_dir, atomic_path
+from iseebetter_lib.locks import output_lock
 
 VIDEO_CODECS = {".mp4": ("libx264", "mpeg4"), ".mkv": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"),
                 ".avi": ("mpeg4", "mjpeg")}
@@ -138,22 +140,27 @@ class _PngWriter:
 
 @contextlib.contextmanager
 def open_output(output: str | os.PathLike, fps: float | Fraction, overwrite: bool = False) -> Iterator[FrameWriter]:
-    """Context manager yielding a writer with ``write(frame_uint8_HxWx3)``; the output appears only on success."""
+    """Context manager yielding a writer with ``write(frame_uint8_HxWx3)``; the output appears only on success.
+
+    The output is locked while it is written (`locks.output_lock`: a second writer is refused), and without
+    `overwrite` an output that appeared meanwhile is not replaced at the end (the result is kept beside it)."""
     kind = check_output(output, overwrite)
     path = Path(output)
-    if kind == "frames":
-        with atomic_dir(path) as tmp:
-            yield _PngWriter(tmp)
-        return
-    codec = pick_codec(path.suffix)
-    rate = frame_rate(fps)
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        writer = _VideoWriter(tmp, rate, codec)
-        ok = False
-        try:
-            yield writer
-            ok = True
-        finally:
-            writer.close(flush=ok)
-        if writer.stream is None:
-            raise UserError(f"{path}: no frames to write")
+    with output_lock(path):
+        check_output(output, overwrite)  # again under the lock: another run may have finished meanwhile
+        if kind == "frames":
+            with atomic_dir(path, overwrite=overwrite) as tmp:
+                yield _PngWriter(tmp)
+            return
+        codec = pick_codec(path.suffix)
+        rate = frame_rate(fps)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            writer = _VideoWriter(tmp, rate, codec)
+            ok = False
+            try:
+                yield writer
+                ok = True
+            finally:
+                writer.close(flush=ok)
+            if writer.stream is None:
+                raise UserError(f"{path}: no frames to write")

@@ -226,5 +226,5 @@ def ship_generator(generator_file: str | os.PathLike, dest_dir: str | os.PathLik
                 raise UserError(f"{path}: already exists with other content (pass overwrite=True to replace it)")
     for path, data in contents.items():
         if not (path.is_file() and path.read_bytes() == data):
-            atomic_write_bytes(path, data)
+            atomic_write_bytes(path, data, overwrite=overwrite)  # one that appeared meanwhile is kept
     return dest / f"{SHIPPED_NAME}.pt", dest / f"{SHIPPED_NAME}.md"

@@ -30,7 +30,8 @@ class CsvLog:
     """`out_dir/log.csv` with the columns of `FIELDS`.
 
     Opening for a resumed run at `start_step` keeps the rows up to that step and drops later ones (written after
-    the checkpoint the run resumes from), so that the file never holds a step twice.
+    the checkpoint the run resumes from), so that the file never holds a step twice. Damaged rows are dropped with a
+    warning (see `read_rows`).
     """
 
     def __init__(self, path: str | Path, start_step: int = 0, enabled: bool = True) -> None:
@@ -40,8 +41,7 @@ class CsvLog:
             return
         kept: list[dict[str, str]] = []
         if start_step > 0 and self.path.is_file():
-            with self.path.open(newline="") as fh:
-                kept = [row for row in csv.DictReader(fh) if _int(row.get("step")) <= start_step]
+            kept = [cells for cells, row in read_rows(self.path) if row["step"] <= start_step]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
@@ -55,30 +55,69 @@ class CsvLog:
             fh.write(",".join(_fmt(row.get(name)) for name in FIELDS) + "\n")
 
 
-def _int(text: str | None) -> int:
+def _parse(header: list[str], cells: list[str]) -> dict[str, Any]:
+    """One row's values (empty cells are None); ValueError when it is not a row this module writes."""
+    if len(cells) != len(header):
+        raise ValueError("wrong number of cells")
+    row: dict[str, Any] = {}
+    for key, text in zip(header, cells):
+        if text == "":
+            row[key] = None
+        elif key in ("step", "epoch"):
+            row[key] = int(text)
+        elif key == "stage":
+            if text not in ("pretrain", "gan"):
+                raise ValueError(f"unknown stage {text!r}")
+            row[key] = text
+        else:
+            row[key] = float(text)
+    if not isinstance(row.get("step"), int) or row["step"] < 1:
+        raise ValueError("no step")
+    return row
+
+
+def read_rows(path: str | Path) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """(cells, parsed values) of each row of a CSV log. A damaged row (bytes that are not UTF-8, a wrong number of
+    cells, a cell that does not parse, a step not after the previous row's, a last line torn by a kill) is skipped
+    with one warning naming the file and its line number; a file without the log's header gives no rows."""
+    path = Path(path)
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    torn = lines.pop() if lines else b""  # after the last newline: empty, or a row torn mid-write
     try:
-        return int(text or 0)
-    except ValueError:
-        return 0
+        header = next(csv.reader([lines[0].decode("utf-8")])) if lines else []
+    except (ValueError, StopIteration):
+        header = []
+    if "step" not in header:
+        if data.strip():
+            warnings.warn(f"{path}: line 1 is not the header of a training log; its rows are not read",
+                          stacklevel=2)
+        return []
+    rows: list[tuple[dict[str, str], dict[str, Any]]] = []
+    damaged = [len(lines) + 1] if torn.strip() else []
+    for number, line in enumerate(lines[1:], 2):
+        try:
+            cells = next(csv.reader([line.decode("utf-8")]), [])
+            row = _parse(header, cells)
+            if rows and row["step"] <= rows[-1][1]["step"]:
+                raise ValueError("step out of order")
+        except (ValueError, csv.Error):
+            if line.strip():
+                damaged.append(number)
+            continue
+        rows.append((dict(zip(header, cells)), row))
+    damaged.sort()
+    for number in damaged[:10]:
+        warnings.warn(f"{path}: line {number} is damaged (not a complete row of the log); skipped", stacklevel=2)
+    if len(damaged) > 10:
+        warnings.warn(f"{path}: {len(damaged) - 10} more damaged lines (lines {damaged[10]}..{damaged[-1]}) skipped",
+                      stacklevel=2)
+    return rows
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The CSV log as dicts with numbers parsed (empty cells are None)."""
-    rows = []
-    with Path(path).open(newline="") as fh:
-        for raw in csv.DictReader(fh):
-            row: dict[str, Any] = {}
-            for key, text in raw.items():
-                if text in ("", None):
-                    row[key] = None
-                elif key in ("step", "epoch"):
-                    row[key] = int(text)
-                elif key == "stage":
-                    row[key] = text
-                else:
-                    row[key] = float(text)
-            rows.append(row)
-    return rows
+    """The CSV log as dicts with numbers parsed (empty cells are None); damaged rows are skipped with a warning."""
+    return [row for _, row in read_rows(path)]
 
 
 def checkpoint_step(path: str | Path | None) -> int:

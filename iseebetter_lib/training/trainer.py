@@ -8,6 +8,7 @@ a pure function of (seed, step) (see `distributed.py`), so a resumed run continu
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader
 from iseebetter_lib.config import ExperimentConfig
 from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.locks import folder_lock
 from iseebetter_lib.losses import PixelLoss
 from iseebetter_lib.precision import check_precision
 from iseebetter_lib.training import distributed
@@ -80,13 +82,14 @@ def train(cfg: ExperimentConfig, resume: bool = False, progress: bool = True, da
     precision = _training_precision(t.precision, device)
     out_dir = Path(t.out_dir)
     deterministic = torch.are_deterministic_algorithms_enabled()
-    try:
-        resume_from = prepare_out_dir(out_dir, resume, overwrite, info.is_main)
-        if info.enabled:
-            torch.distributed.barrier()
-        if device.type == "cpu":
-            torch.use_deterministic_algorithms(True, warn_only=True)
-        return _train(cfg, device, info, precision, out_dir, resume_from, progress, dataset, max_steps)
+    try:  # one run per folder for the run's life (rank 0 writes): a second is refused naming this one
+        with folder_lock(out_dir, "training run folder") if info.is_main else contextlib.nullcontext():
+            resume_from = prepare_out_dir(out_dir, resume, overwrite, info.is_main)
+            if info.enabled:
+                torch.distributed.barrier()
+            if device.type == "cpu":
+                torch.use_deterministic_algorithms(True, warn_only=True)
+            return _train(cfg, device, info, precision, out_dir, resume_from, progress, dataset, max_steps)
     finally:
         torch.use_deterministic_algorithms(deterministic)
         distributed.shutdown_distributed(info)
