@@ -1,0 +1,34 @@
+"""A chapter opened by hand in JupyterLab: its defaults write under `_build/lab/`, and a chapter that needs another
+chapter's run the reader has not made falls back to the model the repository ships (`weights/laptop.pt`).
+
+Under the book runner nothing falls back: a missing run of chapter 03 is an error there, not a silent substitute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iseebetter_lib.errors import UserError
+
+
+def by_hand() -> bool:
+    """Whether the notebook runs outside the book runner (JupyterLab, papermill by hand)."""
+    from iseebetter_lib.book.results import run_context
+
+    return not run_context()
+
+
+def model_file(run_dir: str | Path) -> tuple[Path, str]:
+    """(generator file, note): chapter 03's checkpoint in `run_dir`, or, by hand without that run, the shipped model
+    with a one-line note saying so (the note is "" when chapter 03's run is used)."""
+    from iseebetter_lib.book.ch03_training import RESULT, trained_checkpoint
+    from iseebetter_lib.models.shipped import shipped_weights
+
+    if (Path(run_dir) / RESULT).is_file() or not by_hand():
+        return trained_checkpoint(run_dir), ""
+    shipped = shipped_weights()
+    if shipped is None:
+        raise UserError(f"{run_dir}: no training run here and no shipped model (weights/laptop.pt): "
+                        "run chapter 03 first")
+    return shipped, (f"**No chapter 03 run in `{run_dir}`: this chapter uses the shipped model "
+                     f"`weights/{shipped.name}` instead (run chapter 03 first to use your own).**")
