@@ -57,6 +57,11 @@ def _verdict(text: Any) -> Any:
     return text
 
 
+def plain_verdicts(rows: Any) -> list[dict[str, Any]]:
+    """Table rows with their `verdict` in the book's words ("not resolved" below the noise floor)."""
+    return [{k: _verdict(v) if k == "verdict" else v for k, v in r.items()} for r in rows]
+
+
 def _training(n: Mapping[str, Any]) -> list[dict[str, Any]]:
     cfg = n.get("config") or {}
     m, t, d = cfg.get("model", {}), cfg.get("train", {}), cfg.get("data", {})
