@@ -81,3 +81,30 @@ def rows_sentence(rows: Any, reference: str, repeat: str) -> str:
     return (f"This run trains {len(rows)} configurations at one budget: the reference `{reference}`, its repeat "
             f"`{repeat}` with another seed (the noise floor)"
             + (f", and {', '.join(others)}." if others else "."))
+
+
+def ordinal(n: int) -> str:
+    """2 -> '2nd', 4 -> '4th', 11 -> '11th'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def scored_sentence(test_set: Any, frame_step: int, result: Any = None) -> str:
+    """What a chapter scores, named from the test set it actually loaded (never "Vid4" when it is not Vid4)."""
+    clips = ", ".join(f"`{c}`" for c in test_set.clips)
+    what = (f"the {len(test_set.clips)} clips of Vid4 ({clips}), 4x with the BI degradation" if test_set.is_vid4
+            else f"the held-out clips of the embedded sample videos ({clips}; never seen in training), 4x with the "
+                 "BI degradation, because Vid4 is not in the data home")
+    step = "every frame" if frame_step == 1 else f"every {ordinal(frame_step)} frame"
+    frames = ""
+    if result is not None:
+        frames = f", {sum(c['frames'] for c in result['clips'].values())} frames in all"
+    return f"This run scores {what}: {step}{frames}."
+
+
+def protocol_sentence(result: Any) -> str:
+    """How far this run's own number moves between the two protocols it was scored in (same frames, same model)."""
+    avg = result["average"]
+    y, rgb = avg["psnr_y"], avg["psnr_rgb_orig"]
+    return (f"On this run's frames the same model scores {y:.2f} dB on Y (standard protocol) and {rgb:.2f} dB on "
+            f"RGB with the original script's crop: the protocol alone moves the number by {y - rgb:+.2f} dB.")

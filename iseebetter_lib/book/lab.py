@@ -32,3 +32,12 @@ def model_file(run_dir: str | Path) -> tuple[Path, str]:
                         "run chapter 03 first")
     return shipped, (f"**No chapter 03 run in `{run_dir}`: this chapter uses the shipped model "
                      f"`weights/{shipped.name}` instead (run chapter 03 first to use your own).**")
+
+
+def is_other_model(candidate: str | Path | None, used: str | Path, run_dir: str | Path) -> bool:
+    """Whether `candidate` (the shipped model) is another model than the one a chapter used (`used`, or the
+    `generator.pt` chapter 03 left in `run_dir`, byte for byte): worth showing beside it."""
+    if candidate is None or Path(candidate).resolve() == Path(used).resolve():
+        return False
+    own = Path(run_dir) / "generator.pt"
+    return not (own.is_file() and own.read_bytes() == Path(candidate).read_bytes())
