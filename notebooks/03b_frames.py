@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Multi-frame: does seeing more frames (and their flow) help?
+# # Multi-frame: more frames, with and without flow
 #
 # ## In this chapter
 #
