@@ -92,7 +92,7 @@ print("device:", "cuda" if torch.cuda.is_available() else "cpu", "| torch thread
 # H_j = h_0 + \mathrm{Dec}(h_0 - h_1), \qquad S_j = \mathrm{Enc}(H_j).$$
 #
 # $h_0$ is the single-image estimate from the current state; $h_1$ is what the pair (target, neighbour, flow) says
-# through a residual network and an up-projection (MISR, the multi-image branch); their difference is again a
+# through residual blocks and a transposed convolution to HR (MISR, the multi-image branch); their difference is a
 # projection error, decoded into a correction. $\mathrm{Enc}$ projects the corrected HR features back to LR: the
 # state for the next neighbour. The output is a 3x3 convolution over all the $H_j$ concatenated.
 
@@ -134,9 +134,9 @@ show_md(md_table(explain.loss_rows(cfg.train.loss), floatfmt="g"))
 # %% [markdown]
 # Two differences matter. $-\overline{D(\hat y)}$ has the gradient $-\nabla D$, while the paper's $-\log D(\hat y)$
 # has $-\nabla D / D$: the log form pushes hardest exactly when the discriminator is sure the output is fake
-# ($D \to 0$), the "non-saturating" loss of GAN practice; the mean form pushes equally throughout. And with weights
-# of $10^{-3}$, $6 \cdot 10^{-3}$ and $2 \cdot 10^{-8}$ beside a pixel loss of order $10^{-2}$, the three extra
-# terms are small corrections: chapter 04 measures how small.
+# ($D \to 0$), the "non-saturating" loss of GAN practice; the mean form pushes equally throughout. And with the
+# original code's weights ($6 \cdot 10^{-3}$ perceptual, $10^{-3}$ adversarial, $2 \cdot 10^{-8}$ TV) beside a
+# pixel loss of order $10^{-2}$, the three extra terms are small corrections: chapter 04 measures how small.
 
 # %%
 summary = run_training(cfg, progress=False)

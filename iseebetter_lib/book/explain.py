@@ -94,7 +94,7 @@ def scored_sentence(test_set: Any, frame_step: int, result: Any = None) -> str:
     clips = ", ".join(f"`{c}`" for c in test_set.clips)
     what = (f"the {len(test_set.clips)} clips of Vid4 ({clips}), 4x with the BI degradation" if test_set.is_vid4
             else f"the held-out clips of the embedded sample videos ({clips}; never seen in training), 4x with the "
-                 "BI degradation, because Vid4 is not in the data home")
+                 "BI degradation")
     step = "every frame" if frame_step == 1 else f"every {ordinal(frame_step)} frame"
     frames = ""
     if result is not None:
