@@ -54,6 +54,8 @@ CHAPTER = "03_training"
 cfg = experiment_config(preset_name, run_dir, cache_dir, seed, data_root=data_root, overrides=overrides)
 
 # %%
+from pathlib import Path
+
 from iseebetter_lib.book import charts, committed, explain
 
 show_md(md_table(describe(cfg)))
@@ -140,7 +142,8 @@ show_md(md_table(explain.loss_rows(cfg.train.loss), floatfmt="g"))
 
 # %%
 summary = run_training(cfg, progress=False)
-print(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s -> {summary['checkpoint']}")
+print(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s -> run_dir/"
+      f"{Path(summary['checkpoint']).resolve().relative_to(Path(run_dir).resolve()).as_posix()}")
 
 # %% [markdown]
 # ## Loss curves

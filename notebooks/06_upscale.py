@@ -71,32 +71,29 @@ frames = sample_frames(video, n_frames, crop=tuple(crop))  # (T, h, w, 3) uint8:
 with open_output(work / "input.mp4", 25, overwrite=True) as writer:
     for frame in frames:
         writer.write(frame)
-print(f"input: {work / 'input.mp4'}: {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]}")
+print(f"input.mp4 (in work_dir): {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]}")
+checkpoint = str(Path(weights).resolve())
+short = {checkpoint: "CHECKPOINT"}
 
 # %% [markdown]
 # ## The command line
 #
 # `iseebetter upscale INPUT -o OUTPUT --weights CHECKPOINT` writes a 4x video (or a folder of PNGs when OUTPUT
 # has no video extension). It checks every argument before any work and writes the output atomically. In a
-# terminal: `iseebetter upscale input.mp4 -o input_x4.mp4 --weights runs/compact/checkpoints/last.pt`; `--tile N`
+# terminal: `iseebetter upscale input.mp4 -o input_x4.mp4 --weights CHECKPOINT` (below, CHECKPOINT is the model this
+# chapter uses: chapter 03's, else the shipped one); `--tile N`
 # sets the tile side in LR pixels (default: the whole frame unless it exceeds the memory budget) and
 # `--boundary copy|reflect` the rule at the clip's ends.
 
 # %%
-cmd = [sys.executable, "-m", "iseebetter_lib", "upscale", str(work / "input.mp4"), "-o", str(work / "input_x4.mp4"),
-       "--weights", str(weights), "--overwrite", "--device", "cpu"]
-print("$ iseebetter", " ".join(cmd[3:]))
-proc = subprocess.run(cmd, capture_output=True, text=True)
-print(proc.stdout[-2000:], proc.stderr[-2000:])
-assert proc.returncode == 0, "iseebetter upscale failed"
+cmd = ["upscale", "input.mp4", "-o", "input_x4.mp4", "--weights", checkpoint, "--overwrite", "--device", "cpu"]
+lab.run_cli(cmd, work, short);
 
 # %% [markdown]
 # Wrong input is one line, not a traceback:
 
 # %%
-bad = subprocess.run([sys.executable, "-m", "iseebetter_lib", "upscale", "no_such_video.mp4", "-o", "x.mp4",
-                      "--weights", str(weights)], capture_output=True, text=True)
-print("exit status", bad.returncode, "|", bad.stderr.strip())
+lab.run_cli(["upscale", "no_such_video.mp4", "-o", "x.mp4", "--weights", checkpoint], work, short, check=False);
 
 # %% [markdown]
 # Without `--weights`, `iseebetter upscale` uses the model this repository ships (`weights/laptop.pt`, trained by
@@ -109,12 +106,8 @@ shipped = shipped_weights()
 if shipped is None:
     print("no shipped model in this checkout (weights/laptop.pt)")
 else:
-    cmd = [sys.executable, "-m", "iseebetter_lib", "upscale", str(work / "input.mp4"), "-o",
-           str(work / "input_x4_shipped.mp4"), "--overwrite", "--device", "cpu"]
-    print("$ iseebetter", " ".join(cmd[3:]))
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    print(proc.stderr.strip().splitlines()[0] if proc.stderr.strip() else "", proc.stdout[-500:])
-    assert proc.returncode == 0, "iseebetter upscale with the shipped model failed"
+    lab.run_cli(["upscale", "input.mp4", "-o", "input_x4_shipped.mp4", "--overwrite", "--device", "cpu"], work,
+                {str(shipped.resolve().parent.parent) + "/": ""})
 
 # %% [markdown]
 # ## The Python API

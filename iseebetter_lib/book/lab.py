@@ -41,3 +41,25 @@ def is_other_model(candidate: str | Path | None, used: str | Path, run_dir: str 
         return False
     own = Path(run_dir) / "generator.pt"
     return not (own.is_file() and own.read_bytes() == Path(candidate).read_bytes())
+
+
+def run_cli(args: list[str], cwd: str | Path, shown: dict[str, str] | None = None,
+            check: bool = True) -> "subprocess.CompletedProcess[str]":
+    """Run `iseebetter ARGS` in `cwd` and print the command as a reader would type it there (each path of `shown`
+    written as its short name, so no machine path reaches the page) with the command's output."""
+    import subprocess
+    import sys
+
+    Path(cwd).mkdir(parents=True, exist_ok=True)
+    text = " ".join(args)
+    for path, name in (shown or {}).items():
+        text = text.replace(path, name)
+    print("$ iseebetter", text)
+    proc = subprocess.run([sys.executable, "-m", "iseebetter_lib", *args], cwd=cwd, capture_output=True, text=True)
+    out = (proc.stdout + proc.stderr).strip()
+    for path, name in (shown or {}).items():
+        out = out.replace(path, name)
+    print(out[-2000:] if out else "", f"\n(exit status {proc.returncode})")
+    if check and proc.returncode != 0:
+        raise UserError(f"iseebetter {args[0]} failed with exit status {proc.returncode}")
+    return proc
