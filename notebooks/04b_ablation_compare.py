@@ -95,7 +95,7 @@ save_results(CHAPTER, profile, {"rows": rows, "noise_floor_db": floor, "judged":
 # %% [markdown]
 # ## The committed laptop run
 #
-# The `laptop` profile fine-tunes longer, on all test clips; its comparison:
+# The `laptop` profile fine-tunes longer; its committed comparison:
 
 # %%
 laptop = committed.show_committed(CHAPTER, figures=("ablation",), floatfmt=".4f")

@@ -173,7 +173,8 @@ for clip, images in sets.items():
 # consecutive output frames should match the flow between the ground-truth frames,
 #
 # $$\mathrm{tOF} = rac{1}{T-1} \sum_{t=2}^{T} rac{1}{N} \sum_{p} ig\lVert F(\hat y_{t-1}, \hat y_t)(p) -
-# F(y_{t-1}, y_t)(p) igVert_2 ,$$
+# F(y_{t-1}, y_t)(p) ig
+Vert_2 ,$$
 #
 # with $F$ the Farneback flow TecoGAN's script uses (`evaluation/temporal.py`); lower is better, 0 for the ground
 # truth itself.
@@ -233,8 +234,7 @@ if ship_to:
 # %% [markdown]
 # ## The committed laptop model
 #
-# The `laptop` profile trains longer, on more varied data, and scores every test frame; it produced the model shipped
-# as `weights/laptop.pt`:
+# The `laptop` profile trains longer, on more varied data; it produced the model shipped as `weights/laptop.pt`:
 
 # %%
 laptop = committed.show_committed(CHAPTER, figures=("zoom_calendar", "temporal_profile"))
