@@ -244,6 +244,13 @@ if laptop:
             f"{laptop['numbers'].get('test_set')} ({avg.get('frames')} frames). This run: "
             f"{result['average']['psnr_y']:.2f} dB / {result['average']['ssim_y']:.3f} on "
             f"{test_set.dataset} ({sum(c['frames'] for c in result['clips'].values())} frames).")
+frames_run = committed.committed_results("03b_frames")
+if frames_run:
+    spread, gain = frames_run["numbers"]["noise_floor_db"], rows[-1]["gain over MATLAB bicubic"]
+    show_md(f"How precise is one training run? In the committed multi-frame table (chapter 03b) a second seed of the "
+            f"same configuration scored {spread:.3f} dB apart: a gap between two single runs smaller than that is "
+            f"not resolved. This run's gain over MATLAB bicubic, {gain:+.3f} dB, is "
+            f"{'larger' if abs(gain) > spread else 'smaller'} than that spread.")
 
 # %%
 if interactive:
