@@ -169,7 +169,7 @@ save_results(CHAPTER, profile, {"steps": summary["steps"], "seconds": summary["s
 # one shipped as `weights/laptop.pt`. Beside this run:
 
 # %%
-laptop = committed.show_committed(CHAPTER, figures=("loss_curves",))
+laptop = committed.show_committed(CHAPTER, figures=("loss_curves",), floatfmt=".4g")
 if laptop:
     n = laptop["numbers"]
     show_md(f"This run: {summary['steps']:,} steps in {summary['seconds']:.0f} s, last logged loss "
