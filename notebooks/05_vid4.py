@@ -96,6 +96,7 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 # %%
 from iseebetter_lib.book import committed, explain, lab
 from iseebetter_lib.evaluation import tof
+from iseebetter_lib.evaluation.temporal import resolve_backend
 from iseebetter_lib.models.weights import load_generator_file
 
 model_file, note = lab.model_file(run_dir)
@@ -122,7 +123,7 @@ show_md(explain.protocol_sentence(result))
 # %%
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
-show_md(ch05_vid4.verdict(rows))
+show_md(ch05_vid4.verdict(rows, floor=committed.seed_spread()))
 save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset,
                                 "frame_step": frame_step,
                                 "clips": ch05_vid4.clip_averages(result)});
@@ -172,9 +173,8 @@ for clip, images in sets.items():
 # streaks, blur as smeared vertical structures. **tOF** {cite}`chu2020tecogan` measures it: the optical flow between
 # consecutive output frames should match the flow between the ground-truth frames,
 #
-# $$\mathrm{tOF} = rac{1}{T-1} \sum_{t=2}^{T} rac{1}{N} \sum_{p} ig\lVert F(\hat y_{t-1}, \hat y_t)(p) -
-# F(y_{t-1}, y_t)(p) ig
-Vert_2 ,$$
+# $$\mathrm{tOF} = \frac{1}{T-1} \sum_{t=2}^{T} \frac{1}{N} \sum_{p} \big\lVert F(\hat y_{t-1}, \hat y_t)(p) -
+# F(y_{t-1}, y_t)(p) \big\rVert_2 ,$$
 #
 # with $F$ the Farneback flow TecoGAN's script uses (`evaluation/temporal.py`); lower is better, 0 for the ground
 # truth itself.
@@ -186,8 +186,8 @@ videos = ch05_vid4.temporal_profile_videos(generator, model_cfg, test_set.root, 
 save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos, test_set.profile_row)), CHAPTER,
             "temporal_profile", profile)
 tofs = [{"method": name, "tOF": tof(v, videos["ground truth"])} for name, v in videos.items() if name != "ground truth"]
-show_md(f"Clip `{test_set.profile_clip}`, {len(videos['ground truth'])} consecutive frames of a crop:\n\n"
-        + md_table(tofs, floatfmt=".3f"))
+show_md(f"Clip `{test_set.profile_clip}`, {len(videos['ground truth'])} consecutive frames of a crop (flow: "
+        f"{resolve_backend('auto')}):\n\n" + md_table(tofs, floatfmt=".3f"))
 
 # %% [markdown]
 # ## Beside the published generators

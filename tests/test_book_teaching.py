@@ -113,3 +113,16 @@ def test_by_hand_a_missing_run_falls_back_to_the_shipped_model_but_not_under_the
         lab.model_file(tmp_path / "no_run")
     assert not lab.is_other_model(shipped, shipped, tmp_path)
     assert lab.is_other_model(shipped, tmp_path / "other.pt", tmp_path)
+
+
+def test_a_gain_below_the_seed_spread_is_not_resolved(tmp_path):
+    from iseebetter_lib.book.ch05_vid4 import verdict
+
+    row = {"clip": "average", "ours": 23.88, "MATLAB bicubic": 23.78, "torch bicubic (base)": 23.876,
+           "gain over MATLAB bicubic": 0.097, "learned gain over own base": 0.004}
+    assert "beats both" in verdict([row])
+    assert "Not resolved" in verdict([row], floor=0.0685) and "0.069 dB" in verdict([row], floor=0.0685)
+    assert "does NOT beat both" in verdict([{**row, "learned gain over own base": -0.01,
+                                             "gain over MATLAB bicubic": -0.02}], floor=0.0685)
+    assert committed.seed_spread(_committed_root(tmp_path)) == 0.0685
+    assert committed.seed_spread(tmp_path / "empty") == 0.0

@@ -32,6 +32,13 @@ def committed_results(notebook: str, root: str | Path | None = None) -> dict[str
         return None
 
 
+def seed_spread(root: str | Path | None = None) -> float:
+    """The committed spread between two training seeds of one configuration (chapter 03b's noise floor, dB), the
+    precision of a single training run; 0.0 when not committed."""
+    data = committed_results("03b_frames", root) or {}
+    return float((data.get("numbers") or {}).get("noise_floor_db") or 0.0)
+
+
 def committed_figures(chapter: str, root: str | Path | None = None) -> list[Path]:
     """The committed PNG figures of a chapter, sorted by name."""
     folder = _home(root) / chapter
