@@ -34,9 +34,9 @@
 # input {cite}`jo2018duf`.
 #
 # Two controls make the claim testable. **Frame count**: the same network with more or fewer frames (a 2-frame model
-# sees one neighbour, a 7-frame model six). **Zero flow**: the same neighbours, but the flow channels set to zero, so the motion information is
-# gone while everything else stays: if zero flow scores as well as real flow, this network, at this budget, is not
-# using the flow.
+# sees one neighbour, a 7-frame model six). **Zero flow**: the same neighbours, but the flow channels set to zero, so
+# the motion information is gone while everything else stays: if zero flow scores as well as real flow, this network,
+# at this budget, is not using the flow.
 #
 # ## The noise floor
 #
@@ -121,7 +121,8 @@ laptop = committed.show_committed(CHAPTER, figures=("frames_psnr",))
 if laptop:
     n = laptop["numbers"]
     unresolved = [r["row"] for r in n["rows"] if r.get("verdict") == "below the noise floor"]
-    show_md(f"There the noise floor is {n['noise_floor_db']:.3f} dB (test set: {n['test_set']}); "
+    show_md(f"There the noise floor is {n['noise_floor_db']:.3f} dB (scored on "
+            f"{explain.dataset_name(n['test_set'])}); "
             f"{len(unresolved)} of the {len(n['rows']) - 2} compared rows are not resolved"
             + (f" ({', '.join(unresolved)})." if unresolved else "."))
 

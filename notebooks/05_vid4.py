@@ -241,9 +241,9 @@ laptop = committed.show_committed(CHAPTER, figures=("zoom_calendar", "temporal_p
 if laptop:
     avg = laptop["numbers"]["average"]
     show_md(f"Committed: {avg['psnr_y']:.2f} dB PSNR-Y / {avg['ssim_y']:.3f} SSIM-Y on "
-            f"{laptop['numbers'].get('test_set')} ({avg.get('frames')} frames). This run: "
+            f"{explain.dataset_name(laptop['numbers'].get('test_set'))} ({avg.get('frames')} frames). This run: "
             f"{result['average']['psnr_y']:.2f} dB / {result['average']['ssim_y']:.3f} on "
-            f"{test_set.dataset} ({sum(c['frames'] for c in result['clips'].values())} frames).")
+            f"{explain.dataset_name(test_set.dataset)} ({result['average']['frames']} frames).")
 frames_run = committed.committed_results("03b_frames")
 if frames_run:
     spread, gain = frames_run["numbers"]["noise_floor_db"], rows[-1]["gain over MATLAB bicubic"]

@@ -84,7 +84,10 @@ def test_generated_text_names_only_what_runs():
     sentence = explain.scored_sentence(held_out, 4, {"clips": {"bikes_01": {"frames": 3}, "bikes_05": {"frames": 2}}})
     assert "Vid4" not in sentence and "every 4th frame, 5 frames in all" in sentence
     vid4 = SimpleNamespace(is_vid4=True, clips=["calendar", "city", "foliage", "walk"])
-    assert "the 4 clips of Vid4" in explain.scored_sentence(vid4, 1) and "every frame" in explain.scored_sentence(vid4, 1)
+    assert "the 4 clips of Vid4" in explain.scored_sentence(vid4, 1)
+    assert "every frame" in explain.scored_sentence(vid4, 1)
+    assert explain.dataset_name("folder") == "the held-out sample-video clips"
+    assert explain.dataset_name("vid4") == "Vid4"
     assert explain.ordinal(2) == "2nd" and explain.ordinal(11) == "11th" and explain.ordinal(23) == "23rd"
 
 

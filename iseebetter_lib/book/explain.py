@@ -15,7 +15,8 @@ PERCEPTUAL = {"vgg16": "MSE of VGG-16 `features[:31]` (every conv layer through 
 ADVERSARIAL = {"mean": r"$-\overline{D(\hat y)}$ (the original code)",
                "log": r"$-\overline{\log D(\hat y)}$ (the paper)"}
 TV = {"sq": r"$2\,(\overline{(\Delta_y \hat y)^2} + \overline{(\Delta_x \hat y)^2})$ (squared, the original code)",
-      "abs": r"$\overline{\lvert \Delta_y \hat y \rvert} + \overline{\lvert \Delta_x \hat y \rvert}$ (absolute, the paper)"}
+      "abs": (r"$\overline{\lvert \Delta_y \hat y \rvert} + \overline{\lvert \Delta_x \hat y \rvert}$"
+              " (absolute, the paper)")}
 DISCRIMINATOR = {"original": r"$1 - \overline{D(y)} + \overline{D(\hat y)}$ (the original code)",
                  "bce": r"$-\overline{\log D(y)} - \overline{\log(1 - D(\hat y))}$ (binary cross-entropy)"}
 PAPER_FORM = {"pixel": "MSE", "perceptual": "VGG-19 features", "adversarial": r"$-\log D(\hat y)$",
@@ -108,3 +109,8 @@ def protocol_sentence(result: Any) -> str:
     y, rgb = avg["psnr_y"], avg["psnr_rgb_orig"]
     return (f"On this run's frames the same model scores {y:.2f} dB on Y (standard protocol) and {rgb:.2f} dB on "
             f"RGB with the original script's crop: the protocol alone moves the number by {y - rgb:+.2f} dB.")
+
+
+def dataset_name(dataset: str | None) -> str:
+    """A scored dataset's name for a sentence: "Vid4" only when Vid4 was scored."""
+    return {"vid4": "Vid4", "folder": "the held-out sample-video clips"}.get(dataset or "", dataset or "unknown clips")
