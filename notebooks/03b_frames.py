@@ -122,7 +122,7 @@ if laptop:
     n = laptop["numbers"]
     unresolved = [r["row"] for r in n["rows"] if r.get("verdict") == "below the noise floor"]
     show_md(f"There the noise floor is {n['noise_floor_db']:.3f} dB (scored on "
-            f"{explain.dataset_name(n['test_set'])}); "
+            f"{explain.dataset_name(n.get('test_set'))}); "
             f"{len(unresolved)} of the {len(n['rows']) - 2} compared rows are not resolved"
             + (f" ({', '.join(unresolved)})." if unresolved else "."))
 

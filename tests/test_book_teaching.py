@@ -123,9 +123,10 @@ def test_a_gain_below_the_seed_spread_is_not_resolved(tmp_path):
 
     row = {"clip": "average", "ours": 23.88, "MATLAB bicubic": 23.78, "torch bicubic (base)": 23.876,
            "gain over MATLAB bicubic": 0.097, "learned gain over own base": 0.004}
-    assert "beats both" in verdict([row])
-    assert "Not resolved" in verdict([row], floor=0.0685) and "0.069 dB" in verdict([row], floor=0.0685)
-    assert "does NOT beat both" in verdict([{**row, "learned gain over own base": -0.01,
-                                             "gain over MATLAB bicubic": -0.02}], floor=0.0685)
+    assert "beats MATLAB bicubic and beats its own base" in verdict([row])
+    text = verdict([row], floor=0.0685)
+    assert "beats MATLAB bicubic and is level with its own base within 0.069 dB (not resolved)" in text
+    worse = verdict([{**row, "learned gain over own base": -0.111, "gain over MATLAB bicubic": 0.162}], floor=0.0685)
+    assert "beats MATLAB bicubic and falls below its own base" in worse
     assert committed.seed_spread(_committed_root(tmp_path)) == 0.0685
     assert committed.seed_spread(tmp_path / "empty") == 0.0
