@@ -56,7 +56,7 @@ def run_cli(args: list[str], cwd: str | Path, shown: dict[str, str] | None = Non
         text = text.replace(path, name)
     print("$ iseebetter", text)
     proc = subprocess.run([sys.executable, "-m", "iseebetter_lib", *args], cwd=cwd, capture_output=True, text=True)
-    out = (proc.stdout + proc.stderr).strip()
+    out = "\n".join(t.strip() for t in (proc.stderr, proc.stdout) if t.strip())  # notes come first in a terminal
     for path, name in (shown or {}).items():
         out = out.replace(path, name)
     print(out[-2000:] if out else "", f"\n(exit status {proc.returncode})")
