@@ -121,7 +121,9 @@ save_results(CHAPTER, profile, {"row": result["row"], "history": summary["histor
 # ## The committed laptop run of this variant
 
 # %%
-committed.show_committed(f"{CHAPTER}__{variant}", figures=(f"loss_{variant}",));
+laptop = committed.show_committed(f"{CHAPTER}__{variant}")
+if laptop and laptop["numbers"].get("history"):
+    committed.show_figure(plots.loss_curves(laptop["numbers"]["history"], title=f"laptop: ablation {variant}"))
 
 # %% [markdown]
 # ## Summary

@@ -143,6 +143,22 @@ def show_committed(notebook: str, figures: tuple[str, ...] = (), root: str | Pat
     return committed_results(notebook, root)
 
 
+def show_figure(fig: Any) -> None:
+    """Display a figure drawn from committed numbers (not saved: the committed PNGs belong to the run that made them)
+    and close it, so it is shown once."""
+    import matplotlib.pyplot as plt
+
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(fig)
+    except ImportError:  # pragma: no cover
+        pass
+    plt.close(fig)
+
+
 def show_image(path: str | Path) -> None:
     """Display a PNG in a notebook (its path printed elsewhere)."""
     try:
