@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from iseebetter_lib.book.ch03b_frames import floor_verdict
+from iseebetter_lib.book.charts import value_dots
 from iseebetter_lib.book.display import read_json, write_json
 from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.config import LOSS_TERMS
@@ -155,18 +156,12 @@ def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, floor: float =
     axes[0].set_ylabel(f"PSNR-Y vs {base} (dB)")
     axes[0].set_title(f"`{base}` = {by[base]['PSNR-Y']:.3f} dB", fontsize=9)
     ratio = [by[n].get("detail ratio") or 0.0 for n in [base] + names]
-    axes[1].bar(np.arange(len(ratio)), ratio, color=["0.6" if n in grey else "tab:green" for n in [base] + names],
-                zorder=2)
-    lo, hi = min(ratio), max(ratio)
-    pad = max(hi - lo, 0.002 * hi, 1e-6)
-    axes[1].set_ylim(lo - 1.5 * pad, hi + 1.5 * pad)
-    for i, v in enumerate(ratio):
-        axes[1].text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
+    value_dots(axes[1], [base] + names, ratio, ["0.6" if n in grey else "tab:green" for n in [base] + names],
+               span=0.02)
     bicubic = rows[0].get("bicubic detail ratio")
     axes[1].set_title("detail ratio" + (f" (bicubic: {bicubic:.3f})" if bicubic else ""), fontsize=9)
     axes[1].set_ylabel("detail ratio (1 = the ground truth's)")
     axes[0].set_xticks(x, names, rotation=15, fontsize=8)
-    axes[1].set_xticks(np.arange(len(ratio)), [base] + names, rotation=15, fontsize=8)
     fig.suptitle("four-fold loss ablation: each term against pixel-only", fontsize=10)
     fig.tight_layout()
     return fig

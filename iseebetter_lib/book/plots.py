@@ -216,6 +216,8 @@ def loss_curves(history: Sequence[Mapping[str, Any]], keys: Sequence[str] | None
         ax.set_xlabel("step", fontsize=8)
         if np.isfinite(vals).any() and np.nanmin(vals) > 0 and np.nanmax(vals) / max(np.nanmin(vals), 1e-30) > 20:
             ax.set_yscale("log")
+        else:
+            _honest_ylim(ax, vals)
         ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
@@ -223,9 +225,25 @@ def loss_curves(history: Sequence[Mapping[str, Any]], keys: Sequence[str] | None
     return fig
 
 
+MIN_RELATIVE_SPAN = 0.2  # a loss panel spans at least 20% of its mean value, so noise does not look like a trend
+
+
+def _honest_ylim(ax: Any, vals: np.ndarray, rel: float = MIN_RELATIVE_SPAN) -> None:
+    """Widen a linear y-axis to at least `rel` of the values' mean magnitude (auto-scaling alone would stretch a
+    0.1% wiggle of two points over the whole panel)."""
+    finite = vals[np.isfinite(vals)]
+    if finite.size == 0:
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    need = rel * float(np.abs(finite).mean())
+    if hi - lo < need:
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - need / 2, mid + need / 2)
+
+
 def bar_chart(values: Mapping[str, float], ylabel: str, title: str, baseline: float | None = None,
               baseline_label: str = "baseline") -> Any:
-    """Bars for named values, with an optional horizontal reference line."""
+    """Bars for named values from 0 (a bar's length is its value), with an optional horizontal reference line."""
     fig, ax = plt.subplots(figsize=(1.3 * len(values) + 2, 3.0))
     names = list(values)
     ax.bar(range(len(names)), [values[n] for n in names], color="tab:blue")
@@ -235,9 +253,9 @@ def bar_chart(values: Mapping[str, float], ylabel: str, title: str, baseline: fl
     if baseline is not None:
         ax.axhline(baseline, color="black", ls="--", lw=1, label=baseline_label)
         ax.legend(fontsize=7)
-    lo = min(list(values.values()) + ([baseline] if baseline is not None else []))
-    hi = max(list(values.values()) + ([baseline] if baseline is not None else []))
-    ax.set_ylim(lo - 0.2 * (hi - lo + 0.1), hi + 0.2 * (hi - lo + 0.1))
+    hi = max(list(values.values()) + ([baseline] if baseline is not None else []) + [0.0])
+    lo = min(list(values.values()) + ([baseline] if baseline is not None else []) + [0.0])
+    ax.set_ylim(lo * 1.1, hi * 1.15 if hi > 0 else 1.0)  # bars start at 0: their lengths compare honestly
     ax.set_ylabel(ylabel, fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -260,4 +278,5 @@ def floor_bars(ax: Any, names: Sequence[str], diffs: Sequence[float], floor: flo
         ax.text(i, d, text, ha="center", va="bottom" if d >= 0 else "top", fontsize=7)
     span = max(float(np.abs(diffs).max()) if len(diffs) else 0.0, floor, min_span)
     ax.set_ylim(-headroom * span, headroom * span)
+
 
