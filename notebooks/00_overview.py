@@ -54,8 +54,8 @@
 # $$
 # \begin{aligned}
 # s_0 &= \operatorname{feat}_0(L_t), \\
-# h_j &= \operatorname{SISR}(s_{j-1}) + \operatorname{Dec}\big(\operatorname{SISR}(s_{j-1})
-#   - \operatorname{MISR}(\operatorname{feat}_1[L_t, L_j, F_{t \to j}])\big), \\
+# h_j &= \operatorname{SISR}(s_{j-1}) + \operatorname{Dec}\big(\operatorname{SISR}(s_{j-1}) -
+#   \operatorname{MISR}(\operatorname{feat}_1[L_t, L_j, F_{t \to j}])\big), \\
 # s_j &= \operatorname{Enc}(h_j), \qquad
 # SR = \operatorname{conv}[h_1, \dots, h_n] \; (+ \operatorname{bicubic}(L_t) \text{ in the small presets}).
 # \end{aligned}
@@ -118,8 +118,8 @@ print(plots.module_tree(paper, depth=2))
 # probability per image) with all four. As the code computes them, with means over pixels and batch:
 #
 # $$
-# \mathcal{L}_G = \alpha\,\ell_{pix}(SR, HR) + \gamma\,\mathrm{MSE}\big(\phi(SR), \phi(HR)\big)
-#   - \beta\,\overline{D(SR)} + \delta \cdot 2\big(\overline{(\partial_y SR)^2} + \overline{(\partial_x SR)^2}\big),
+# \mathcal{L}_G = \alpha\,\ell_{pix}(SR, HR) + \gamma\,\mathrm{MSE}\big(\phi(SR), \phi(HR)\big) -
+#   \beta\,\overline{D(SR)} + \delta \cdot 2\big(\overline{(\partial_y SR)^2} + \overline{(\partial_x SR)^2}\big),
 # \qquad
 # \mathcal{L}_D = 1 - \overline{D(HR)} + \overline{D(SR)},
 # $$

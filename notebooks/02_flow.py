@@ -35,8 +35,8 @@
 # pixels), while varying smoothly. It minimises
 #
 # $$
-# E(w) = \sum_x \frac{1}{F} \sum_{f=1}^{F} \psi\big((I_2^f(x + w) - I_1^f(x))^2\big)
-#   + \alpha \sum_x \psi\big(|\nabla u|^2 + |\nabla v|^2\big), \qquad \psi(s) = \sqrt{s + \varepsilon^2},
+# E(w) = \sum_x \frac{1}{F} \sum_{f=1}^{F} \psi\big((I_2^f(x + w) - I_1^f(x))^2\big) +
+#   \alpha \sum_x \psi\big(|\nabla u|^2 + |\nabla v|^2\big), \qquad \psi(s) = \sqrt{s + \varepsilon^2},
 #   \ \varepsilon = 10^{-3}
 # $$
 #

@@ -121,9 +121,9 @@ show_md(explain.schedule_sentence(cfg.train))
 #
 # With $\hat y$ the generator's output and $y$ the HR frame, the generator minimises the weighted sum (`losses.py`)
 #
-# $$\mathcal L_G = w_\text{pix}\,\ell_\text{pix}(\hat y, y)
-#   + w_\text{per}\,\mathrm{MSE}\big(\phi(\hat y), \phi(y)\big) + w_\text{adv}\,\ell_\text{adv}(D(\hat y))
-#   + w_\text{tv}\,\mathrm{TV}(\hat y),$$
+# $$\mathcal L_G = w_\text{pix}\,\ell_\text{pix}(\hat y, y) +
+#   w_\text{per}\,\mathrm{MSE}\big(\phi(\hat y), \phi(y)\big) + w_\text{adv}\,\ell_\text{adv}(D(\hat y)) +
+#   w_\text{tv}\,\mathrm{TV}(\hat y),$$
 #
 # where $\phi$ are the features of a frozen VGG network {cite}`simonyan2015vgg` (the perceptual loss of
 # {cite}`johnson2016perceptual`) and $D(\hat y) \in (0, 1)$ is the discriminator's probability that $\hat y$ is real.
