@@ -253,6 +253,7 @@ from iseebetter_lib.locks import folder_lock
 with folder_lock(sys.argv[1]):
     child = os.fork()
     if child == 0:
+        print("child ready", flush=True)  # the fork hooks have run: its copies of the lock are closed
         sys.stdin.read()
         os._exit(0)
     print(child, flush=True)
@@ -260,7 +261,9 @@ with folder_lock(sys.argv[1]):
 """
     holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "run")], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=ENV, text=True)
-    child = int(holder.stdout.readline())
+    lines = {holder.stdout.readline().strip() for _ in range(2)}  # the child's pid and its "ready", in any order
+    assert "child ready" in lines
+    child = int((lines - {"child ready"}).pop())
     try:
         with pytest.raises(UserError, match=f"in use by another run \\(pid {holder.pid} on "):
             with folder_lock(tmp_path / "run"):
