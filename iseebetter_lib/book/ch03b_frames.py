@@ -48,7 +48,7 @@ def run_row(cfg: Any, row: Mapping[str, Any], test_set: Any, frame_step: int) ->
     """Train one row's configuration and score it; a finished row with the same configuration is reused, so a
     stopped chapter resumes at the first unfinished row."""
     from iseebetter_lib.book.ch03_training import run_training
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
 
     path = Path(cfg.train.out_dir) / ROW_FILE
     if path.is_file():
@@ -56,8 +56,8 @@ def run_row(cfg: Any, row: Mapping[str, Any], test_set: Any, frame_step: int) ->
         if done.get("config") == cfg.to_dict():
             return done
     summary = run_training(cfg, progress=False)
-    result = evaluate(test_set.dataset, root=test_set.root, weights=summary["checkpoint"], frame_step=frame_step,
-                      baselines=["torch_bicubic"], progress=False)
+    result = evaluate(EvalOptions(test_set.dataset, test_set.root, frame_step=frame_step, baselines=["torch_bicubic"],
+                                  progress=False), summary["checkpoint"])
     avg = result["average"]
     data = {"name": row["name"], "frames": cfg.model.nFrames, "flow": cfg.data.flow.backend,
             "seed": cfg.train.seed, "steps": summary["steps"], "train_s": summary["seconds"],

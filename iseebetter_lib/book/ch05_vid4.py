@@ -51,10 +51,11 @@ def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_
     the model applied as `inference_cfg` (saved with it) says; `device` overrides its device.
 
     ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
+    from iseebetter_lib.models.weights import LoadedGenerator
 
-    return evaluate(dataset, root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    device=device, keep_frames=True, progress=False, inference_cfg=inference_cfg)
+    return evaluate(EvalOptions(dataset, vid4_root, frame_step=frame_step, keep_frames=True, progress=False),
+                    LoadedGenerator(generator, model_cfg, inference_cfg), {"device": device})
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:

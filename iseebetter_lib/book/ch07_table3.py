@@ -127,20 +127,21 @@ def plan(vid4_root: str | Path | None, frame_step: int, max_frames: int | None, 
 
 def evaluate_bicubic(vid4_root: str | Path, frame_step: int = 1, max_frames: int | None = None) -> dict[str, Any]:
     """MATLAB bicubic on the scored frames, both protocols, frames kept for the figures."""
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
 
-    return evaluate("vid4", root=vid4_root, method="bicubic", frame_step=frame_step, max_frames=max_frames,
-                    keep_frames=True, progress=False)
+    return evaluate(EvalOptions("vid4", vid4_root, method="bicubic", frame_step=frame_step, max_frames=max_frames,
+                                keep_frames=True, progress=False))
 
 
 def evaluate_published(status: Mapping[str, Path | None], vid4_root: str | Path, frame_step: int = 1,
                        max_frames: int | None = None, device: str = "auto",
                        precision: str = "fp32") -> dict[str, dict[str, Any]]:
     """Label -> evaluation (both protocols, frames kept) of each present published generator."""
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
 
-    return {label: evaluate("vid4", root=vid4_root, weights=path, frame_step=frame_step, max_frames=max_frames,
-                            baselines=(), device=device, precision=precision, keep_frames=True, progress=False)
+    options = EvalOptions("vid4", vid4_root, frame_step=frame_step, max_frames=max_frames, baselines=(),
+                          keep_frames=True, progress=False)
+    return {label: evaluate(options, path, {"device": device, "precision": precision})
             for label, path in status.items() if path is not None}
 
 
