@@ -75,7 +75,7 @@ save_figure(ablation_figure(rows, base, floor, repeats), CHAPTER, "ablation", pr
 
 # %%
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.ch05_vid4 import zoom_box
+from iseebetter_lib.book.zoom import zoom_box
 
 images = crop_images(ablation_dir, variants)
 box = zoom_box(crop_box, images["ground truth"].shape)

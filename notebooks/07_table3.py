@@ -39,9 +39,11 @@ from pathlib import Path
 
 import torch
 
-from iseebetter_lib.book import ch05_vid4, ch07_table3, plots
+from iseebetter_lib.book import ch07_table3, plots
 from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.temporal_profile import profile_row, temporal_profile_videos
+from iseebetter_lib.book.zoom import zoom_box
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 
 torch.manual_seed(seed)
@@ -84,7 +86,7 @@ if results:
 
 # %%
 for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {}).items():
-    save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape), context="ground truth"),
+    save_figure(plots.zoom_crops(images, zoom_box(clip, images["ground truth"].shape), context="ground truth"),
                 CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
@@ -95,6 +97,6 @@ for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {
 # %%
 if vid4_root is not None:
     nets = ch07_table3.load_published(status, estimate["device"]) if run_models else {}
-    videos = ch05_vid4.temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
-                                          device=estimate["device"])
-    save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);
+    videos = temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
+                                     device=estimate["device"])
+    save_figure(plots.temporal_profiles(videos, profile_row(videos)), CHAPTER, "temporal_profile", profile);

@@ -8,8 +8,8 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from iseebetter_lib.book.ch03b_frames import floor_verdict
 from iseebetter_lib.book.display import read_json, write_json
+from iseebetter_lib.book.noise_floor import floor_verdict
 from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
@@ -57,7 +57,7 @@ CROP_FILE = "crop_frame.npz"
 
 def _save_crop_frames(result: Mapping[str, Any], clip: str, root: str | Path | None, dataset: str,
                       out_dir: Path) -> None:
-    from iseebetter_lib.book.ch05_vid4 import visual_sets
+    from iseebetter_lib.book.zoom import visual_sets
 
     frames = visual_sets({**result, "_frames": {clip: result["_frames"][clip]}}, root, dataset)[clip]
     out_dir.mkdir(parents=True, exist_ok=True)
