@@ -134,18 +134,19 @@ save_figure(plots.temporal_profiles(videos, profile_row(videos, test_set.profile
 
 # %%
 if published and test_set.is_vid4:
-    from iseebetter_lib.book import ch07_table3
+    from iseebetter_lib.book import published_models
 
-    status = ch07_table3.published_status()
-    missing = ch07_table3.missing_line(status)
+    status = published_models.published_status()
+    missing = published_models.missing_line(status)
     if missing:
         print(missing)
     else:
         side = {"bicubic": result["baselines"]["bicubic"],
-                **ch07_table3.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
-        show_md(md_table(ch07_table3.table_rows(side, "y")))
-        show_md(md_table(ch07_table3.table_rows(side, "rgb", paper=False)))
-        for clip, images in ch07_table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, test_set.root).items():
+                **published_models.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
+        show_md(md_table(published_models.table_rows(side, "y")))
+        show_md(md_table(published_models.table_rows(side, "rgb", paper=False)))
+        for clip, images in published_models.zoom_sets({k: side[k] for k in side if k != "bicubic"},
+                                                        test_set.root).items():
             images = {"bicubic": sets[clip]["bicubic"], **images}
             save_figure(plots.zoom_crops(images, zoom_box(clip, images["ground truth"].shape),
                                          context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import torch
 
-from iseebetter_lib.book import ch07_table3, plots
+from iseebetter_lib.book import ch07_table3, plots, published_models
 from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.temporal_profile import profile_row, temporal_profile_videos
@@ -59,7 +59,7 @@ if vid4_root is None:  # a fresh clone: the paper's table alone
 # %%
 results = {"bicubic": ch07_table3.evaluate_bicubic(vid4_root, frame_step, limit)} if vid4_root is not None else {}
 if run_models:
-    results.update(ch07_table3.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
+    results.update(published_models.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
 for label, result in results.items():
     write_json(Path(out_dir) / f"{label.replace(' ', '_')}.json", to_json_dict(result))
 
@@ -70,14 +70,14 @@ for label, result in results.items():
 
 # %%
 if results:
-    show_md(md_table(ch07_table3.table_rows(results, "y")))
+    show_md(md_table(published_models.table_rows(results, "y")))
 
 # %% [markdown]
 # ## The original test script's protocol: RGB PSNR, border crop
 
 # %%
 if results:
-    show_md(md_table(ch07_table3.table_rows(results, "rgb")))
+    show_md(md_table(published_models.table_rows(results, "rgb")))
 
 # %% [markdown]
 # ## Visual comparison
@@ -85,7 +85,7 @@ if results:
 # The first scored frame of each clip with the zoomed region marked, then each method and the ground truth.
 
 # %%
-for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {}).items():
+for clip, images in (published_models.zoom_sets(results, vid4_root) if results else {}).items():
     save_figure(plots.zoom_crops(images, zoom_box(clip, images["ground truth"].shape), context="ground truth"),
                 CHAPTER, f"zoom_{clip}", profile)
 

@@ -1,6 +1,6 @@
 """Chapters do not lean on each other: a chapter module (`book/chNN_*.py`) imports no other chapter module, at the
 top or inside a function; what several chapters share lives in a named book module (`training_runs`, `samples`,
-`vgg_note`, `noise_floor`, `zoom`, `temporal_profile`)."""
+`vgg_note`, `noise_floor`, `zoom`, `temporal_profile`, `published_models`)."""
 
 from __future__ import annotations
 
