@@ -355,3 +355,38 @@ def test_hf_ratio_recorded_for_the_model_and_the_baselines(tiny_checkpoint, tmp_
     assert 0.0 < res["baselines"]["bicubic"]["average"]["hf_ratio"] < 0.9  # bicubic is blurry
     assert "hf_ratio" in res["protocol"]
     assert json.loads(json.dumps(to_json_dict(res)))["baselines"]["bicubic"]["average"]["hf_ratio"] > 0
+
+
+def test_options_hold_every_check_of_the_evaluation_options():
+    """One place: the library and the command line refuse the same options with the same line."""
+    from iseebetter_lib.evaluation import check_overrides
+
+    for options, flag in ((EvalOptions(tof=True, frame_step=2), "--tof"),
+                          (EvalOptions("vimeo90k", tof=True), "--tof"),
+                          (EvalOptions(results_log="f.jsonl", keep_frames=True), "per-frame results"),
+                          (EvalOptions(resume=True), "--resume"), (EvalOptions(crop=-1), "--crop"),
+                          (EvalOptions(frame_step=0), "--frame-step"), (EvalOptions(scale=0), "--scale")):
+        with pytest.raises(UserError, match=flag):
+            options.validate()
+    assert EvalOptions(frame_step=4, results_log="f.jsonl", resume=True).validate().frame_step == 4
+    assert check_overrides({"tile": "auto", "device": None, "precision": "bf16"}) == {"tile": "auto",
+                                                                                       "precision": "bf16"}
+    with pytest.raises(UserError, match="--tile: .*tile='abc'"):  # the schema's rule of InferenceConfig.tile
+        check_overrides({"tile": "abc"})
+    with pytest.raises(UserError, match="--boundary"):
+        check_overrides({"boundary": "wrap"})
+
+
+def test_model_run_returns_its_record_and_removed_names_say_what_replaces_them(tiny_checkpoint):
+    import iseebetter_lib.evaluation as evaluation
+    from iseebetter_lib.evaluation import model_run
+
+    path, generator, cfg = tiny_checkpoint
+    from_file = model_run(path, {"precision": "bf16"})
+    assert from_file.info["weights"] == str(path) and from_file.info["inference_config"]["precision"] == "bf16"
+    assert from_file.model_cfg.nFrames == cfg.nFrames
+    in_memory = model_run(LoadedGenerator(generator, cfg, None))
+    assert set(in_memory.info) == {"model_config", "inference_config"}
+    assert in_memory.info["inference_config"]["device"] == "cpu" and in_memory.upscaler.engine.cfg.precision == "fp32"
+    with pytest.raises(AttributeError, match="load_clips was removed; use iseebetter_lib.data.EvalSet"):
+        evaluation.load_clips  # noqa: B018

@@ -2,7 +2,7 @@
 
 `EvalOptions.validate` holds every check of these options (the command line's and the library's): a bad value is
 one line naming its flag. `check_overrides` checks inference settings given one by one (the command line's
-``--tile``, ``--precision``, ...) by the rules of the `InferenceConfig` fields they replace.
+``--tile``, ``--precision``, ...) by the schema's validation of the `InferenceConfig` fields they replace.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from iseebetter_lib.config import InferenceConfig
+from iseebetter_lib.config import ConfigError, InferenceConfig
 from iseebetter_lib.errors import UserError
 
 
@@ -67,17 +67,15 @@ class EvalOptions:
 
 
 def check_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The inference settings given (None values dropped), each checked by its `InferenceConfig` field's rule:
-    one line naming the flag (``tile`` -> ``--tile``) and what the schema expects."""
-    fields = {f.name: f for f in dataclasses.fields(InferenceConfig)}
+    """The inference settings given (None values dropped), each validated by the schema (`InferenceConfig.validate`
+    with that field replaced): a bad one is one line naming its flag (``tile`` -> ``--tile``) and the schema's rule."""
+    names = {f.name for f in dataclasses.fields(InferenceConfig)}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     for name, value in given.items():
-        if name not in fields:
+        if name not in names:
             raise TypeError(f"unknown InferenceConfig field: {name!r}")
-        if dataclasses.is_dataclass(value):
-            value.validate(name)
-            continue
-        rule = fields[name].metadata.get("rule")
-        if rule is not None and not rule.check(value):
-            raise UserError(f"--{name.replace('_', '-')} {value!r}: expected {rule.expected}")
+        try:
+            dataclasses.replace(InferenceConfig(), **{name: value}).validate()
+        except ConfigError as exc:
+            raise UserError(f"--{name.replace('_', '-')}: {exc}") from None
     return given
