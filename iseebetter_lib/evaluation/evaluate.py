@@ -30,8 +30,9 @@ HF_RATIO_PROTOCOL = ("mean square of (Y - Gaussian blur sigma 1.5) of the output
                      "1 = as much fine detail, < 1 blurrier, > 1 noisier")
 
 
-def protocol(o: EvalOptions, scale: int) -> dict[str, Any]:
-    """What the numbers mean, stored beside them."""
+def protocol(o: EvalOptions) -> dict[str, Any]:
+    """What the numbers mean, stored beside them (`o.scale`: the scale scored)."""
+    scale = o.scale
     return {
         "dataset": o.dataset, "scale": scale, "degradation": o.degradation,
         "lr": ("MATLAB imresize bicubic 1/s with antialiasing, uint8" if o.degradation == "BI"
@@ -102,7 +103,7 @@ def evaluate(options: EvalOptions | None = None, model: str | Path | Any = None,
     o = dataclasses.replace(o, scale=scale)
     clips = EvalSet(o.dataset, o.root, o.degradation, o.scale, o.max_frames, list_file=o.list_file)
     n_frames = count_scored_frames(clips, o.frame_step, center_only=o.center_only)
-    proto = protocol(o, o.scale)
+    proto = protocol(o)
     log = _frame_log(o, method, list(extra), model, run.info, clips.root, proto)
     t0 = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ the clips up (`summarise`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -125,9 +126,7 @@ def evaluate_clips(clips: Iterable[Any], upscaler: Upscaler, options: EvalOption
     """
     from iseebetter_lib.inference.engine import progress_bar
 
-    o = (options or EvalOptions()).validate()
-    if log is not None and (o.tof or o.keep_frames):
-        raise UserError("per-frame results (--resume, --results-dir): not with --tof or kept frames")
+    o = dataclasses.replace(options or EvalOptions(), results_log=None if log is None else log.path).validate()
     s = _Scoring(o, 4 if o.scale is None else int(o.scale), resolve_backend(o.tof_backend) if o.tof else None, log,
                  progress_bar(n_frames, o.progress, f"evaluate {method}"), TimeEstimate(n_frames, o.progress))
     runs = {method: upscaler, **(baselines or {})}
