@@ -99,7 +99,7 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UserError(f"--results-dir {args.results_dir}: is a file")
 
 
-def options(args: argparse.Namespace) -> EvalOptions:
+def options_from_args(args: argparse.Namespace) -> EvalOptions:
     """The evaluation options the flags give, validated. With --tof, per-frame results are written only when asked
     for (--resume, --results-dir), which the options then refuse: tOF needs every frame of a clip in one run."""
     asked = not args.tof or args.resume or args.results_dir is not None
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from iseebetter_lib.models.shipped import default_weights, shipped_note
 
     _check_paths(args)
-    opts = options(args)
+    opts = options_from_args(args)
     overrides = check_overrides({"device": args.device, "precision": args.precision, "tile": args.tile,
                                  "boundary": args.boundary})
     if args.weights is None and args.method is None:
