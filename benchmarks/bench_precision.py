@@ -14,8 +14,9 @@ import time
 import torch
 
 from iseebetter_lib.config import preset
-from iseebetter_lib.evaluation import evaluate
+from iseebetter_lib.evaluation import EvalOptions, evaluate
 from iseebetter_lib.models import build_generator
+from iseebetter_lib.models.weights import LoadedGenerator
 
 
 def main() -> None:
@@ -36,8 +37,8 @@ def main() -> None:
         rows = {}
         for precision in ("fp32", "bf16", "fp32"):  # fp32 twice: the first run warms caches up
             t0 = time.perf_counter()
-            res = evaluate("vid4", list_file=lst, generator=generator, model_cfg=cfg, max_frames=args.frames,
-                           baselines=(), precision=precision, progress=False)
+            options = EvalOptions("vid4", list_file=lst, max_frames=args.frames, baselines=(), progress=False)
+            res = evaluate(options, LoadedGenerator(generator, cfg, None), {"precision": precision})
             rows[precision] = (res["average"]["psnr_y"], time.perf_counter() - t0)
     (p32, t32), (p16, t16) = rows["fp32"], rows["bf16"]
     print("| preset | frames | fp32 Y-PSNR | bf16 Y-PSNR | difference (dB) | bf16 time / fp32 time |")

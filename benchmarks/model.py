@@ -241,13 +241,13 @@ def _frames(w: int, h: int, n: int) -> np.ndarray:
 def cmd_accuracy(a: argparse.Namespace) -> None:
     from iseebetter_lib.models.weights import load_generator
     from iseebetter_lib.data import neighbour_indices
-    from iseebetter_lib.evaluation.evaluate import load_clips
+    from iseebetter_lib.data.eval_sets import EvalSet
     from iseebetter_lib.evaluation.metrics import psnr_y
     from iseebetter_lib.flow import compute_window_flows
 
     g, cfg = load_generator(a.weights)
     fast = {m: prepare_generator(g, "cpu", m) for m in a.modes}
-    _, clips = load_clips("vid4", VID4 / "GT", max_frames=a.frames + cfg.nFrames)
+    clips = EvalSet("vid4", VID4 / "GT", max_frames=a.frames + cfg.nFrames)
     rows = {m: [] for m in fast}
     maxdiff = {m: 0.0 for m in fast}
     for clip in clips:

@@ -75,9 +75,10 @@ allow_random_vgg = True  # smoke: no VGG weights offline -> explicit opt-in to r
 import torch
 
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.ch00_overview import deviations, loss_terms_demo, loss_variant_rows, vgg_status
+from iseebetter_lib.book.ch00_overview import deviations, loss_terms_demo, loss_variant_rows
 from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.vgg_note import vgg_status
 from iseebetter_lib.config import preset
 from iseebetter_lib.models import Discriminator, build_generator
 

@@ -72,10 +72,11 @@ data_root = None  # None: the embedded sample-video clips; full: a Vimeo-90K sep
 import numpy as np
 
 from iseebetter_lib.book import ch01_data, plots, widgets
-from iseebetter_lib.book.ch01_data import downscaling_comparison, sample_frames, sample_video_paths
+from iseebetter_lib.book.ch01_data import downscaling_comparison
 from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.samples import sample_frames, sample_video_paths
 
 CHAPTER = "01_data"
 test_set = chapter_test_set(vid4_root, cache_dir)

@@ -45,11 +45,11 @@ overrides = {"train.precision": "bf16", "train.pretrain_steps": 500}  # dotted c
 import torch
 
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.ch00_overview import vgg_status
-from iseebetter_lib.book.ch03_training import describe, experiment_config, run_training
 from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.results import save_results
+from iseebetter_lib.book.training_runs import describe, experiment_config, run_training
+from iseebetter_lib.book.vgg_note import vgg_status
 
 torch.manual_seed(seed)
 CHAPTER = "03_training"

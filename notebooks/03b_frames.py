@@ -69,11 +69,11 @@ from pathlib import Path
 import torch
 
 from iseebetter_lib.book import ch03b_frames
-from iseebetter_lib.book.ch03_training import describe, experiment_config
 from iseebetter_lib.book.display import md_table, show_md
 from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.results import save_results
+from iseebetter_lib.book.training_runs import describe, experiment_config
 
 torch.manual_seed(seed)
 CHAPTER = "03b_frames"

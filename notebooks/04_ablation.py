@@ -73,11 +73,11 @@ from pathlib import Path
 import torch
 
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.ch00_overview import vgg_status
-from iseebetter_lib.book.ch03_training import describe, experiment_config, run_training, trained_checkpoint
 from iseebetter_lib.book.ch04_ablation import ablation_markdown, score_variant
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.results import save_results
+from iseebetter_lib.book.training_runs import describe, experiment_config, run_training, trained_checkpoint
+from iseebetter_lib.book.vgg_note import vgg_status
 
 # %%
 from iseebetter_lib.book import by_hand, charts, committed

@@ -87,7 +87,7 @@ save_figure(ablation_figure(rows, base, floor, repeats), CHAPTER, "ablation", pr
 
 # %%
 from iseebetter_lib.book import plots
-from iseebetter_lib.book.ch05_vid4 import zoom_box
+from iseebetter_lib.book.zoom import zoom_box
 
 images = crop_images(ablation_dir, variants)
 box = zoom_box(crop_box, images["ground truth"].shape)
@@ -118,7 +118,7 @@ if laptop:
 # and the perceptual row says little about the paper's term.
 
 # %%
-from iseebetter_lib.book.ch00_overview import vgg_status
+from iseebetter_lib.book.vgg_note import vgg_status
 from iseebetter_lib.config import LossConfig
 
 show_md(vgg_status(LossConfig(allow_random_vgg=True)))

@@ -81,11 +81,13 @@ from pathlib import Path
 import torch
 
 from iseebetter_lib.book import ch05_vid4, plots, widgets
-from iseebetter_lib.book.ch03_training import load_trained
 from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.fallbacks import chapter_test_set
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.results import save_results
+from iseebetter_lib.book.temporal_profile import profile_row, temporal_profile_videos
+from iseebetter_lib.book.training_runs import load_trained
+from iseebetter_lib.book.zoom import visual_sets, zoom_box
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 from iseebetter_lib.evaluation.tables import gain_rows, results_table
 
@@ -158,13 +160,13 @@ else:
 # As in the paper's figures: the frame with the zoomed region marked, then bicubic, ours and the ground truth.
 
 # %%
-sets = ch05_vid4.visual_sets(result, test_set.root, test_set.dataset)
+sets = visual_sets(result, test_set.root, test_set.dataset)
 if shipped is not None:
-    for clip, images in ch05_vid4.visual_sets(s_result, test_set.root, test_set.dataset).items():
+    for clip, images in visual_sets(s_result, test_set.root, test_set.dataset).items():
         sets[clip] = {"bicubic": images["bicubic"], "ours": sets[clip]["ours"], "shipped": images["ours"],
                       "ground truth": images["ground truth"]}
 for clip, images in sets.items():
-    save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
+    save_figure(plots.zoom_crops(images, zoom_box(test_set.zoom_boxes[clip], images["ground truth"].shape),
                                  context="ground truth"), CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
@@ -182,10 +184,10 @@ for clip, images in sets.items():
 # truth itself.
 
 # %%
-videos = ch05_vid4.temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
-                                      clip=test_set.profile_clip, crop=test_set.profile_crop,
-                                      dataset=test_set.dataset, device=device)
-save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos, test_set.profile_row)), CHAPTER,
+videos = temporal_profile_videos(generator, model_cfg, test_set.root, profile_frames, inference_cfg,
+                                 clip=test_set.profile_clip, crop=test_set.profile_crop,
+                                 dataset=test_set.dataset, device=device)
+save_figure(plots.temporal_profiles(videos, profile_row(videos, test_set.profile_row)), CHAPTER,
             "temporal_profile", profile)
 tofs = [{"method": name, "tOF": tof(v, videos["ground truth"])} for name, v in videos.items() if name != "ground truth"]
 show_md(f"Clip `{test_set.profile_clip}`, {len(videos['ground truth'])} consecutive frames of a crop (flow: "
@@ -199,20 +201,21 @@ show_md(f"Clip `{test_set.profile_clip}`, {len(videos['ground truth'])} consecut
 
 # %%
 if published and test_set.is_vid4:
-    from iseebetter_lib.book import ch07_table3
+    from iseebetter_lib.book import published_models
 
-    status = ch07_table3.published_status()
-    missing = ch07_table3.missing_line(status)
+    status = published_models.published_status()
+    missing = published_models.missing_line(status)
     if missing:
         print(missing)
     else:
         side = {"bicubic": result["baselines"]["bicubic"],
-                **ch07_table3.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
-        show_md(md_table(ch07_table3.table_rows(side, "y")))
-        show_md(md_table(ch07_table3.table_rows(side, "rgb", paper=False)))
-        for clip, images in ch07_table3.zoom_sets({k: side[k] for k in side if k != "bicubic"}, test_set.root).items():
+                **published_models.evaluate_published(status, test_set.root, frame_step, device=device), "ours": result}
+        show_md(md_table(published_models.table_rows(side, "y")))
+        show_md(md_table(published_models.table_rows(side, "rgb", paper=False)))
+        for clip, images in published_models.zoom_sets({k: side[k] for k in side if k != "bicubic"},
+                                                        test_set.root).items():
             images = {"bicubic": sets[clip]["bicubic"], **images}
-            save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape),
+            save_figure(plots.zoom_crops(images, zoom_box(clip, images["ground truth"].shape),
                                          context="ground truth"), CHAPTER, f"published_zoom_{clip}", profile)
 
 # %% [markdown]

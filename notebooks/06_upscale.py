@@ -54,9 +54,9 @@ from pathlib import Path
 import numpy as np
 
 from iseebetter_lib.book import plots, widgets
-from iseebetter_lib.book.ch01_data import sample_frames
-from iseebetter_lib.book.ch03_training import load_trained, trained_checkpoint
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.samples import sample_frames
+from iseebetter_lib.book.training_runs import load_trained, trained_checkpoint
 from iseebetter_lib.inference import bicubic_clip, super_resolve_clip
 from iseebetter_lib.inference.writer import open_output
 

@@ -53,9 +53,11 @@ from pathlib import Path
 
 import torch
 
-from iseebetter_lib.book import ch05_vid4, ch07_table3, plots
+from iseebetter_lib.book import ch07_table3, plots, published_models
 from iseebetter_lib.book.display import md_table, show_md, write_json
 from iseebetter_lib.book.figures import save_figure
+from iseebetter_lib.book.temporal_profile import profile_row, temporal_profile_videos
+from iseebetter_lib.book.zoom import zoom_box
 from iseebetter_lib.evaluation.evaluate import to_json_dict
 
 torch.manual_seed(seed)
@@ -71,7 +73,7 @@ if vid4_root is None:  # a fresh clone: the paper's table alone
 # %%
 results = {"bicubic": ch07_table3.evaluate_bicubic(vid4_root, frame_step, limit)} if vid4_root is not None else {}
 if run_models:
-    results.update(ch07_table3.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
+    results.update(published_models.evaluate_published(status, vid4_root, frame_step, limit, device, precision))
 for label, result in results.items():
     write_json(Path(out_dir) / f"{label.replace(' ', '_')}.json", to_json_dict(result))
 
@@ -82,14 +84,14 @@ for label, result in results.items():
 
 # %%
 if results:
-    show_md(md_table(ch07_table3.table_rows(results, "y")))
+    show_md(md_table(published_models.table_rows(results, "y")))
 
 # %% [markdown]
 # ## The original test script's protocol: RGB PSNR, border crop
 
 # %%
 if results:
-    show_md(md_table(ch07_table3.table_rows(results, "rgb")))
+    show_md(md_table(published_models.table_rows(results, "rgb")))
 
 # %% [markdown]
 # ## Visual comparison
@@ -97,8 +99,8 @@ if results:
 # The first scored frame of each clip with the zoomed region marked, then each method and the ground truth.
 
 # %%
-for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {}).items():
-    save_figure(plots.zoom_crops(images, ch05_vid4.zoom_box(clip, images["ground truth"].shape), context="ground truth"),
+for clip, images in (published_models.zoom_sets(results, vid4_root) if results else {}).items():
+    save_figure(plots.zoom_crops(images, zoom_box(clip, images["ground truth"].shape), context="ground truth"),
                 CHAPTER, f"zoom_{clip}", profile)
 
 # %% [markdown]
@@ -109,9 +111,9 @@ for clip, images in (ch07_table3.zoom_sets(results, vid4_root) if results else {
 # %%
 if vid4_root is not None:
     nets = ch07_table3.load_published(status, estimate["device"]) if run_models else {}
-    videos = ch05_vid4.temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
-                                          device=estimate["device"])
-    save_figure(plots.temporal_profiles(videos, ch05_vid4.profile_row(videos)), CHAPTER, "temporal_profile", profile);
+    videos = temporal_profile_videos(None, None, vid4_root, profile_frames, others=nets,
+                                     device=estimate["device"])
+    save_figure(plots.temporal_profiles(videos, profile_row(videos)), CHAPTER, "temporal_profile", profile);
 
 # %% [markdown]
 # ## Summary

@@ -349,7 +349,7 @@ def test_widgets_build_without_a_frontend():
     flow = np.zeros((2, 8, 12), np.float32)
     overlay = widgets.flow_overlay(video[0], flow, lambda f, m: np.full(f.shape[1:] + (3,), 255, np.uint8))
     assert bytes(overlay.children[1].value)[:4] == b"\x89PNG"
-    from iseebetter_lib.book.ch01_data import sample_frames
+    from iseebetter_lib.book.samples import sample_frames
 
     player = widgets.degradation_player(sample_frames("bikes", 5, crop=(60, 200, 32, 48)))
     assert player.children[0].max == 4  # a real sequence: one slider position per frame

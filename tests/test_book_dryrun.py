@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from iseebetter_lib.book import ch07_table3
+from iseebetter_lib.book import ch07_table3, published_models
 from iseebetter_lib.book.spec import load_book
 from iseebetter_lib.config import preset
 from iseebetter_lib.errors import UserError
@@ -102,7 +102,7 @@ def test_published_weights_follow_the_data_home_and_name_fetch(tmp_path, monkeyp
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "RBPN_4x.pth").write_bytes(b"x")
     assert resolve_weights("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
-    assert "iseebetter fetch iseebetter" in ch07_table3.missing_line(ch07_table3.published_status())
+    assert "iseebetter fetch iseebetter" in published_models.missing_line(published_models.published_status())
 
 
 def test_full_preset_fine_tunes_rbpn_4x_for_four_epochs(tmp_path, monkeypatch):
@@ -141,13 +141,13 @@ def _fake_result(psnr):
 
 
 def test_table_rows_set_results_beside_the_paper():
-    rows = ch07_table3.table_rows({"bicubic": _fake_result(20.0), "published RBPN": _fake_result(24.0)}, "y")
+    rows = published_models.table_rows({"bicubic": _fake_result(20.0), "published RBPN": _fake_result(24.0)}, "y")
     assert rows[0]["clip"] == "calendar" and rows[0]["published RBPN Y"] == "24.00/0.5000"
     assert rows[0]["paper iSeeBetter"] == "24.13/0.817" and rows[-1]["paper RBPN/6-PF"] == "27.12/0.818"
-    rgb = ch07_table3.table_rows({"bicubic": _fake_result(20.0)}, "rgb", paper=False)
+    rgb = published_models.table_rows({"bicubic": _fake_result(20.0)}, "rgb", paper=False)
     assert rgb[-1] == {"clip": "average", "bicubic RGB": "19.00"}
     partial = {"clips": {}, "average": _fake_result(21.0)["average"]}  # a result without this clip
-    assert ch07_table3.table_rows({"bicubic": _fake_result(20.0), "other": partial}, "y")[0]["other Y"] == "-"
+    assert published_models.table_rows({"bicubic": _fake_result(20.0), "other": partial}, "y")[0]["other Y"] == "-"
     assert ch07_table3.should_run({"device": "cpu", "text": "x"}, False)[0] is False
     assert ch07_table3.should_run({"device": "cpu", "text": "x"}, True)[0] is True
     assert ch07_table3.should_run({"device": "cuda", "text": "x"}, False)[0] is True

@@ -162,7 +162,7 @@ def test_the_chapters_equations_and_tables_follow_the_code():
 
 
 def test_the_vgg_message_shows_no_home_folder():
-    from iseebetter_lib.book.ch00_overview import vgg_status
+    from iseebetter_lib.book.vgg_note import vgg_status
     from iseebetter_lib.config import preset
 
     loss = preset("compact").train.loss

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.evaluation import (STANDARD_BICUBIC_VID4, bicubic_upscale, evaluate, evaluate_clips,
-                                       paper_table3, per_frame, results_table, select_frames,
+from iseebetter_lib.evaluation import (STANDARD_BICUBIC_VID4, EvalOptions, bicubic_upscale, evaluate,
+                                       evaluate_clips, paper_table3, per_frame, results_table, select_frames,
                                        to_json_dict, torch_bicubic_upscale)
 from iseebetter_lib.evaluation import command
+from iseebetter_lib.models.weights import LoadedGenerator
 
 
 def cli(argv: list[str]) -> int:
@@ -59,7 +60,7 @@ def vid4(vid4_dir: Path) -> Path:
 @pytest.mark.slow
 def test_vid4_bicubic_row_matches_the_literature(vid4):
     """All 171 frames: 23.78 dB / 0.6347 on Y, per clip as published (to 0.01 dB / 0.001). ~20 s on one core."""
-    res = evaluate("vid4", root=vid4, method="bicubic", progress=False)
+    res = evaluate(EvalOptions("vid4", vid4, method="bicubic", progress=False))
     assert res["average"]["frames"] == 171 and res["average"]["clips"] == 4
     for name, (p, s) in STANDARD_BICUBIC_VID4.items():
         got = res["average"] if name == "average" else res["clips"][name]
@@ -72,7 +73,7 @@ def test_vid4_bicubic_row_matches_the_literature(vid4):
 
 def test_vid4_bicubic_subset_and_default_root(vid4):
     """The two first frames of each clip, root taken from the default (the data home)."""
-    res = evaluate("vid4", method="bicubic", max_frames=2, progress=False)
+    res = evaluate(EvalOptions("vid4", method="bicubic", max_frames=2, progress=False))
     assert Path(res["root"]) == vid4.resolve()
     assert list(res["clips"]) == ["calendar", "city", "foliage", "walk"]
     assert all(c["frames"] == 2 for c in res["clips"].values())
@@ -84,8 +85,8 @@ def test_vid4_bicubic_subset_and_default_root(vid4):
 
 def test_averages_are_per_clip_then_over_clips_and_oracle_is_perfect():
     clips = [_clip("a", 1, 0), _clip("b", 5, 1)]
-    res = evaluate_clips(clips, _oracle(clips), tof=True, tof_backend="auto", progress=False,
-                         extra_upscalers={"nearest": per_frame(lambda f, s: f.repeat(s, 0).repeat(s, 1))})
+    res = evaluate_clips(clips, _oracle(clips), EvalOptions(tof=True, tof_backend="auto", progress=False),
+                         baselines={"nearest": per_frame(lambda f, s: f.repeat(s, 0).repeat(s, 1))})
     a = res["clips"]["a"]
     assert a["psnr_y"] == math.inf and a["ssim_y"] == pytest.approx(1.0) and a["psnr_rgb_orig"] == 100.0
     assert a["tof"] is None and res["clips"]["b"]["tof"] == 0.0
@@ -109,11 +110,11 @@ def test_frame_selection_and_keep_frames():
         asked.append(list(indices))
         return _oracle(clips)(lr, indices)
 
-    res = evaluate_clips(clips, spy, frame_step=3, keep_frames=True, progress=False)
+    res = evaluate_clips(clips, spy, EvalOptions(frame_step=3, keep_frames=True, progress=False))
     assert asked == [[0, 3, 6]] and res["clips"]["a"]["frame_indices"] == [0, 3, 6]
     np.testing.assert_array_equal(res["_frames"]["a"], clips[0].hr[[0, 3, 6]])
     with pytest.raises(UserError):
-        evaluate_clips(clips, spy, frame_step=3, tof=True, progress=False)
+        evaluate_clips(clips, spy, EvalOptions(frame_step=3, tof=True, progress=False))
 
 
 def test_bicubic_upscalers():
@@ -191,11 +192,11 @@ def test_cli_takes_at_most_one_of_method_and_weights():
 
 def test_api_argument_errors():
     with pytest.raises(UserError):
-        evaluate("vid4", method="model")
+        evaluate(EvalOptions("vid4", method="model"))
     with pytest.raises(UserError):
-        evaluate("vid4", method="bicubic", weights="x.pt")
+        evaluate(EvalOptions("vid4", method="bicubic"), "x.pt")
     with pytest.raises(UserError):
-        evaluate("imagenet", method="bicubic")
+        evaluate(EvalOptions("imagenet", method="bicubic"))
 
 
 @pytest.fixture(scope="module")
@@ -267,17 +268,17 @@ def test_vimeo_septuplets_scored_on_their_centre_frame(tmp_path):
             frame = np.kron(np.roll(base, i, axis=1), np.ones((4, 4, 1), dtype=np.uint8))
             Image.fromarray(frame).save(folder / f"im{i}.png")
     (tmp_path / "sep_testlist.txt").write_text("00001/0002\n")
-    res = evaluate("vimeo90k", root=tmp_path, method="bicubic", progress=False)
+    res = evaluate(EvalOptions("vimeo90k", tmp_path, method="bicubic", progress=False))
     assert list(res["clips"]) == ["00001/0002"]
     clip = res["clips"]["00001/0002"]
     assert clip["frames"] == 1 and clip["frame_indices"] == [3]
     assert res["protocol"]["frames"] == "centre frame of each septuplet" and "paper_table3" not in res
     lst = tmp_path / "all.txt"
     lst.write_text("00001/0001\n00001/0002\n")
-    assert evaluate("vimeo90k", root=tmp_path, list_file=lst, method="bicubic",
-                    progress=False)["average"]["clips"] == 2
+    assert evaluate(EvalOptions("vimeo90k", tmp_path, list_file=lst, method="bicubic",
+                                progress=False))["average"]["clips"] == 2
     with pytest.raises(UserError):
-        evaluate("vimeo90k", root=tmp_path, method="bicubic", tof=True, progress=False)
+        evaluate(EvalOptions("vimeo90k", tmp_path, method="bicubic", tof=True, progress=False))
 
 
 def test_folder_dataset_of_one_clip(tmp_path):
@@ -289,7 +290,7 @@ def test_folder_dataset_of_one_clip(tmp_path):
     for i in range(3):  # 66 x 50: cropped to multiples of 4 (64 x 48) before degrading
         Image.fromarray(rng.integers(0, 256, size=(50, 66, 3), dtype=np.uint8)).save(clip / f"f{i}.png")
     with pytest.warns(UserWarning, match="myclip: frame size 66x50 is not divisible by 4"):
-        res = evaluate("folder", root=clip, method="bicubic", crop=2, progress=False)
+        res = evaluate(EvalOptions("folder", clip, method="bicubic", crop=2, progress=False))
     assert list(res["clips"]) == ["myclip"] and res["clips"]["myclip"]["frames"] == 3
     assert res["protocol"]["hr"].startswith("ground truth cropped to multiples of 4")
 
@@ -311,9 +312,9 @@ def test_cli_bad_checkpoint_and_one_line_error(tmp_path, capsys):
 def test_bd_degradation(tmp_path, vid4):
     lst = tmp_path / "l.txt"
     lst.write_text("calendar\n")
-    bi = evaluate("vid4", root=vid4, list_file=lst, method="bicubic", max_frames=1, progress=False)
-    bd = evaluate("vid4", root=vid4, list_file=lst, method="bicubic", degradation="BD", max_frames=1,
-                  progress=False)
+    bi = evaluate(EvalOptions("vid4", vid4, list_file=lst, method="bicubic", max_frames=1, progress=False))
+    bd = evaluate(EvalOptions("vid4", vid4, list_file=lst, method="bicubic", degradation="BD", max_frames=1,
+                              progress=False))
     assert bd["protocol"]["degradation"] == "BD" and "paper_table3" not in bd
     assert bd["average"]["psnr_y"] != pytest.approx(bi["average"]["psnr_y"], abs=0.05)
     assert 15.0 < bd["average"]["psnr_y"] < 25.0
@@ -343,7 +344,7 @@ def test_hf_ratio_recorded_for_the_model_and_the_baselines(tiny_checkpoint, tmp_
     _, generator, cfg = tiny_checkpoint
     write_frames(tmp_path / "c", moving_clip(3, 64, seed=4))
     write_frames(tmp_path / "d", moving_clip(3, 64, seed=5))
-    res = evaluate("folder", root=tmp_path, generator=generator, model_cfg=cfg, crop=4, progress=False)
+    res = evaluate(EvalOptions("folder", tmp_path, crop=4, progress=False), LoadedGenerator(generator, cfg, None))
     runs = {"model": res, **res["baselines"]}
     assert set(runs) == {"model", "bicubic", "torch_bicubic"}
     for name, run in runs.items():
@@ -354,3 +355,38 @@ def test_hf_ratio_recorded_for_the_model_and_the_baselines(tiny_checkpoint, tmp_
     assert 0.0 < res["baselines"]["bicubic"]["average"]["hf_ratio"] < 0.9  # bicubic is blurry
     assert "hf_ratio" in res["protocol"]
     assert json.loads(json.dumps(to_json_dict(res)))["baselines"]["bicubic"]["average"]["hf_ratio"] > 0
+
+
+def test_options_hold_every_check_of_the_evaluation_options():
+    """One place: the library and the command line refuse the same options with the same line."""
+    from iseebetter_lib.evaluation import check_overrides
+
+    for options, flag in ((EvalOptions(tof=True, frame_step=2), "--tof"),
+                          (EvalOptions("vimeo90k", tof=True), "--tof"),
+                          (EvalOptions(results_log="f.jsonl", keep_frames=True), "per-frame results"),
+                          (EvalOptions(resume=True), "--resume"), (EvalOptions(crop=-1), "--crop"),
+                          (EvalOptions(frame_step=0), "--frame-step"), (EvalOptions(scale=0), "--scale")):
+        with pytest.raises(UserError, match=flag):
+            options.validate()
+    assert EvalOptions(frame_step=4, results_log="f.jsonl", resume=True).validate().frame_step == 4
+    assert check_overrides({"tile": "auto", "device": None, "precision": "bf16"}) == {"tile": "auto",
+                                                                                       "precision": "bf16"}
+    with pytest.raises(UserError, match="--tile: .*tile='abc'"):  # the schema's rule of InferenceConfig.tile
+        check_overrides({"tile": "abc"})
+    with pytest.raises(UserError, match="--boundary"):
+        check_overrides({"boundary": "wrap"})
+
+
+def test_model_run_returns_its_record_and_removed_names_say_what_replaces_them(tiny_checkpoint):
+    import iseebetter_lib.evaluation as evaluation
+    from iseebetter_lib.evaluation import model_run
+
+    path, generator, cfg = tiny_checkpoint
+    from_file = model_run(path, {"precision": "bf16"})
+    assert from_file.info["weights"] == str(path) and from_file.info["inference_config"]["precision"] == "bf16"
+    assert from_file.model_cfg.nFrames == cfg.nFrames
+    in_memory = model_run(LoadedGenerator(generator, cfg, None))
+    assert set(in_memory.info) == {"model_config", "inference_config"}
+    assert in_memory.info["inference_config"]["device"] == "cpu" and in_memory.upscaler.engine.cfg.precision == "fp32"
+    with pytest.raises(AttributeError, match="load_clips was removed; use iseebetter_lib.data.EvalSet"):
+        evaluation.load_clips  # noqa: B018

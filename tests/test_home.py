@@ -77,7 +77,7 @@ def test_evaluate_without_vid4_says_how_to_fetch_it(clean_env, tmp_path, capsys)
 
 
 def test_one_locator_of_the_sample_videos():
-    from iseebetter_lib.book.ch01_data import sample_video_paths
+    from iseebetter_lib.book.samples import sample_video_paths
     from iseebetter_lib.data import sample_video_dir
 
     paths = home.sample_video_paths()

@@ -39,10 +39,10 @@ def test_saved_configuration_is_read_back(weights):
     assert load_generator_file(weights["training"]).inference_cfg == SAVED  # from the data config it trained with
 
 
-def _evaluate(path, root, **kw):
-    from iseebetter_lib.evaluation import evaluate
+def _evaluate(path, root, **overrides):
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
 
-    return evaluate("folder", root=root, weights=path, baselines=(), progress=False, **kw)
+    return evaluate(EvalOptions("folder", root, baselines=(), progress=False), path, overrides)
 
 
 def test_evaluate_applies_the_saved_configuration_and_arguments_override_it(weights, capsys):
@@ -54,7 +54,7 @@ def test_evaluate_applies_the_saved_configuration_and_arguments_override_it(weig
     per_new, per_old = (r["clips"]["moving"]["per_frame"]["psnr_y"] for r in (new, old))
     assert per_new != per_old  # the saved window rule and flow change the pixels
     assert _evaluate(weights["training"], weights["root"])["clips"]["moving"]["per_frame"]["psnr_y"] == per_new
-    over = _evaluate(weights["new"], weights["root"], boundary="copy", flow_cfg=FlowConfig())
+    over = _evaluate(weights["new"], weights["root"], boundary="copy", flow=FlowConfig())
     err = capsys.readouterr().err
     assert "boundary 'copy' given overrides" in err and "flow.alpha 0.012" in err
     assert all(line.startswith("note: ") for line in err.strip().splitlines())
@@ -113,7 +113,7 @@ def test_evaluation_and_upscale_read_videos_and_folders_alike(tmp_path):
     returns."""
     from iseebetter_lib.data.eval_sets import EvalSet
     from iseebetter_lib.data.readers import open_frames, read_frames
-    from iseebetter_lib.evaluation import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
     from iseebetter_lib.inference.writer import open_output
 
     root = tmp_path / "clips"
@@ -126,7 +126,7 @@ def test_evaluation_and_upscale_read_videos_and_folders_alike(tmp_path):
     frames, rate, n = open_frames(root / "moving.mp4")
     np.testing.assert_array_equal(np.stack(list(frames)), read_frames(root / "moving.mp4"))
     assert (rate, n) == (25, 4)
-    result = evaluate("folder", root=root, method="bicubic", progress=False)
+    result = evaluate(EvalOptions("folder", root, method="bicubic", progress=False))
     assert {c: v["frames"] for c, v in result["clips"].items()} == {"still": 3, "moving": 4}
 
 

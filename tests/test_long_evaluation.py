@@ -10,9 +10,10 @@ import torch
 
 from iseebetter_lib.config import preset
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.evaluation import evaluate, results_table
+from iseebetter_lib.evaluation import EvalOptions, evaluate, results_table
 from iseebetter_lib.inference.engine import Engine
 from iseebetter_lib.models import build_generator
+from iseebetter_lib.models.weights import LoadedGenerator
 from synthetic import moving_clip, write_frames
 
 
@@ -26,9 +27,10 @@ def setup(tmp_path_factory):
     return root, build_generator(cfg).eval(), cfg
 
 
-def _run(setup, log, **kw):
+def _run(setup, log, precision=None, **kw):
     root, generator, cfg = setup
-    return evaluate("folder", root=root, generator=generator, model_cfg=cfg, progress=False, results_log=log, **kw)
+    return evaluate(EvalOptions("folder", root, progress=False, results_log=log, **kw),
+                    LoadedGenerator(generator, cfg, None), {"precision": precision})
 
 
 def _scores(result):

@@ -21,7 +21,7 @@ def by_hand() -> bool:
 def model_file(run_dir: str | Path) -> tuple[Path, str]:
     """(generator file, note): chapter 03's checkpoint in `run_dir`, or, by hand without that run, the shipped model
     with a one-line note saying so (the note is "" when chapter 03's run is used)."""
-    from iseebetter_lib.book.ch03_training import RESULT, trained_checkpoint
+    from iseebetter_lib.book.training_runs import RESULT, trained_checkpoint
     from iseebetter_lib.models.shipped import shipped_weights
 
     if (Path(run_dir) / RESULT).is_file() or not by_hand():

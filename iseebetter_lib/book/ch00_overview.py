@@ -1,11 +1,11 @@
-"""Chapter 00: the VGG features the perceptual loss will use and each loss term on a real crop."""
+"""Chapter 00: each loss term on a real crop (the VGG note the chapter shows first is `book.vgg_note`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from iseebetter_lib.book.ch01_data import sample_frames
+from iseebetter_lib.book.samples import sample_frames
 from iseebetter_lib.errors import UserError
 
 # how each loss variant is computed (the formulas of `losses.py`), and the paper's choice for each term
@@ -47,35 +47,6 @@ def deviations(preset_name: str) -> str:
         return f"The `{preset_name}` preset computes every term as the paper's figure states."
     return (f"The `{preset_name}` preset departs from the paper's figure in {len(diffs)} term(s) -- "
             + "; ".join(diffs) + ".")
-
-
-def _tilde(text: str) -> str:
-    """`text` with the home folder written as `~` (no absolute home path on a page)."""
-    home = str(Path.home()).rstrip("/")
-    return text.replace(home + "/", "~/") if home and home != "/" else text
-
-
-def vgg_status(loss_cfg: Any) -> str:
-    """One sentence on the VGG features the perceptual loss will use (real weights or the explicit random opt-in)."""
-    import warnings
-
-    from iseebetter_lib.vgg import RandomVGGWarning, load_vgg_features
-
-    try:
-        load_vgg_features(loss_cfg.perceptual, loss_cfg.vgg_weights, allow_random=False)
-        return f"Perceptual loss: {loss_cfg.perceptual} with real ImageNet weights."
-    except UserError as exc:
-        if not loss_cfg.allow_random_vgg:
-            raise
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            load_vgg_features(loss_cfg.perceptual, None, allow_random=True)
-        # the chapter shows this statement: the losses built later in this kernel need not repeat it
-        warnings.filterwarnings("ignore", category=RandomVGGWarning)
-        return (f"**WARNING: no {loss_cfg.perceptual} ImageNet weights on this machine ({_tilde(str(exc))}). "
-                "This profile "
-                "explicitly opts into RANDOM VGG features (loss.allow_random_vgg=True): the perceptual term is a "
-                "random-feature loss, not the paper's.**")
 
 
 def loss_terms_demo(loss_cfg: Any, seed: int = 0, size: int = 96) -> list[dict[str, Any]]:

@@ -11,15 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from iseebetter_lib.book.display import read_json, write_json
+from iseebetter_lib.book.noise_floor import floor_verdict
 from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.errors import UserError
 
 ROW_FILE = "row.json"
-
-
-def floor_verdict(diff: float, floor: float) -> str:
-    """Whether a difference (dB) exceeds the noise floor: the one rule of the multi-frame and ablation tables."""
-    return "beyond the noise floor" if abs(diff) > floor else "below the noise floor"
 
 
 def row_overrides(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,8 +43,8 @@ def check_rows(rows: Sequence[Mapping[str, Any]], reference: str, repeat: str) -
 def run_row(cfg: Any, row: Mapping[str, Any], test_set: Any, frame_step: int) -> dict[str, Any]:
     """Train one row's configuration and score it; a finished row with the same configuration is reused, so a
     stopped chapter resumes at the first unfinished row."""
-    from iseebetter_lib.book.ch03_training import run_training
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.book.training_runs import run_training
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
 
     path = Path(cfg.train.out_dir) / ROW_FILE
     if path.is_file():
@@ -56,8 +52,8 @@ def run_row(cfg: Any, row: Mapping[str, Any], test_set: Any, frame_step: int) ->
         if done.get("config") == cfg.to_dict():
             return done
     summary = run_training(cfg, progress=False)
-    result = evaluate(test_set.dataset, root=test_set.root, weights=summary["checkpoint"], frame_step=frame_step,
-                      baselines=["torch_bicubic"], progress=False)
+    result = evaluate(EvalOptions(test_set.dataset, test_set.root, frame_step=frame_step, baselines=["torch_bicubic"],
+                                  progress=False), summary["checkpoint"])
     avg = result["average"]
     data = {"name": row["name"], "frames": cfg.model.nFrames, "flow": cfg.data.flow.backend,
             "seed": cfg.train.seed, "steps": summary["steps"], "train_s": summary["seconds"],

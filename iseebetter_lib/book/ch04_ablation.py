@@ -8,9 +8,9 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from iseebetter_lib.book.ch03b_frames import floor_verdict
 from iseebetter_lib.book.charts import value_dots
 from iseebetter_lib.book.display import read_json, write_json
+from iseebetter_lib.book.noise_floor import floor_verdict
 from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
@@ -29,11 +29,11 @@ def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[s
     `frame_step`-th) and write `out_dir/ablation.json` with one comparison row; the first scored frame of
     `crop_clip` is kept as `out_dir/crop_frame.npy` (with bicubic and ground truth) for the side-by-side crops.
     ``dataset="folder"``: another folder of clips at `vid4_root`."""
-    from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
+    from iseebetter_lib.evaluation import EvalOptions, evaluate, to_json_dict
 
-    result = evaluate(dataset, root=vid4_root, weights=summary["checkpoint"], max_frames=eval_frames or None,
-                      frame_step=frame_step, baselines=["torch_bicubic", "bicubic"], progress=False,
-                      keep_frames=crop_clip is not None)
+    options = EvalOptions(dataset, vid4_root, max_frames=eval_frames or None, frame_step=frame_step,
+                          baselines=["torch_bicubic", "bicubic"], progress=False, keep_frames=crop_clip is not None)
+    result = evaluate(options, summary["checkpoint"])
     if crop_clip is not None:
         _save_crop_frames(result, crop_clip, vid4_root, dataset, Path(out_dir))
     last_pre = [r for r in summary["history"] if r.get("stage") == "pretrain"]
@@ -58,7 +58,7 @@ CROP_FILE = "crop_frame.npz"
 
 def _save_crop_frames(result: Mapping[str, Any], clip: str, root: str | Path | None, dataset: str,
                       out_dir: Path) -> None:
-    from iseebetter_lib.book.ch05_vid4 import visual_sets
+    from iseebetter_lib.book.zoom import visual_sets
 
     frames = visual_sets({**result, "_frames": {clip: result["_frames"][clip]}}, root, dataset)[clip]
     out_dir.mkdir(parents=True, exist_ok=True)

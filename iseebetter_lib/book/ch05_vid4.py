@@ -1,48 +1,10 @@
-"""Chapter 05: the Vid4 evaluation of the trained model beside the paper's Table 3, visual comparisons (zoomed
-crops) and temporal profiles; the model applied to a whole LR clip."""
+"""Chapter 05: the Vid4 evaluation of the trained model beside the paper's Table 3, its score rows and the shipped
+model's card (the zoomed crops are `book.zoom`'s, the temporal profiles `book.temporal_profile`'s)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Mapping
-
-import numpy as np
-
-# Zoom boxes (y, x, height, width) in HR pixels, on textured regions like the paper's visual comparison.
-ZOOM_BOXES = {"calendar": (200, 140, 100, 160), "city": (150, 460, 100, 160), "foliage": (180, 280, 100, 160),
-              "walk": (150, 300, 100, 160)}
-# Temporal profile: an LR crop (y, x, h, w) of calendar and an HR row inside it (through the lettering).
-PROFILE_CLIP = "calendar"
-PROFILE_CROP = (40, 20, 48, 96)
-PROFILE_ROW = 60
-
-
-def fit_box(box: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
-    """`box` (y, x, h, w) shrunk and shifted to lie inside a height x width image (unchanged when it fits)."""
-    y, x, h, w = box
-    h, w = min(h, height), min(w, width)
-    return min(y, height - h), min(x, width - w), h, w
-
-
-def zoom_box(clip_or_box: str | tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """A zoom box (a Vid4 clip's by name, or given), fitted to an HR image of `shape` (small crops in the dry run)."""
-    box = ZOOM_BOXES[clip_or_box] if isinstance(clip_or_box, str) else clip_or_box
-    return fit_box(box, shape[0], shape[1])
-
-
-def profile_row(videos: Mapping[str, np.ndarray], row: int = PROFILE_ROW) -> int:
-    """The HR row of the temporal profile, inside the (possibly cropped) videos."""
-    return min(row, min(v.shape[1] for v in videos.values()) - 1)
-
-
-def super_resolve(generator: Any, model_cfg: Any, lr: np.ndarray, device: str = "cpu",
-                  inference_cfg: Any = None) -> np.ndarray:
-    """All frames of an LR clip (T, h, w, 3) uint8 through the model, as `inference_cfg` says (today's defaults
-    when None): (T, H, W, 3) uint8."""
-    from iseebetter_lib.inference import super_resolve_clip
-
-    return np.stack(list(super_resolve_clip(generator, lr, model_cfg, device=device, progress=False,
-                                            inference_cfg=inference_cfg)))
 
 
 def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_step: int,
@@ -51,10 +13,11 @@ def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_
     the model applied as `inference_cfg` (saved with it) says; `device` overrides its device.
 
     ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
-    from iseebetter_lib.evaluation.evaluate import evaluate
+    from iseebetter_lib.evaluation import EvalOptions, evaluate
+    from iseebetter_lib.models.weights import LoadedGenerator
 
-    return evaluate(dataset, root=vid4_root, generator=generator, model_cfg=model_cfg, frame_step=frame_step,
-                    device=device, keep_frames=True, progress=False, inference_cfg=inference_cfg)
+    return evaluate(EvalOptions(dataset, vid4_root, frame_step=frame_step, keep_frames=True, progress=False),
+                    LoadedGenerator(generator, model_cfg, inference_cfg), {"device": device})
 
 
 def verdict(rows: list[dict[str, Any]], floor: float = 0.0) -> str:
@@ -70,50 +33,6 @@ def verdict(rows: list[dict[str, Any]], floor: float = 0.0) -> str:
             f"bicubic (the model's residual base) {avg['torch bicubic (base)']:.2f} dB: gain "
             f"{gains[0]:+.3f} dB over bicubic, learned gain {gains[1]:+.3f} dB over its own base. "
             f"**The trained model {' and '.join(clauses)}.**{resolution}")
-
-
-def _clip(root: str | Path, name: str, n_frames: int, scale: int, dataset: str = "vid4") -> Any:
-    """The first `n_frames` of one clip by the evaluation's protocol (mod-cropped GT, BI LR)."""
-    from iseebetter_lib.data.eval_sets import EvalSet
-
-    return next(iter(EvalSet(dataset, root, scale=scale, max_frames=n_frames, clips=[name])))
-
-
-def visual_sets(result: Mapping[str, Any], vid4_root: str | Path,
-                dataset: str = "vid4") -> dict[str, dict[str, np.ndarray]]:
-    """Per clip, the first scored frame as bicubic / ours / ground truth (HR uint8)."""
-    from iseebetter_lib.evaluation.upscalers import bicubic_upscale
-
-    scale = int(result["protocol"]["scale"])
-    sets = {}
-    for name, frames in result["_frames"].items():
-        t = result["clips"][name]["frame_indices"][0]
-        clip = _clip(vid4_root, name, t + 1, scale, dataset)
-        sets[name] = {"bicubic": bicubic_upscale(clip.lr[t], scale), "ours": frames[0], "ground truth": clip.hr[t]}
-    return sets
-
-
-def temporal_profile_videos(generator: Any, model_cfg: Any, vid4_root: str | Path, n_frames: int,
-                            inference_cfg: Any = None, clip: str = PROFILE_CLIP,
-                            crop: tuple[int, int, int, int] = PROFILE_CROP, dataset: str = "vid4",
-                            others: Mapping[str, tuple[Any, Any]] | None = None,
-                            device: str = "cpu") -> dict[str, np.ndarray]:
-    """Consecutive frames of an LR crop of `clip`: bicubic / ours / `others` (name -> (generator, model config)) /
-    ground truth, (T, H, W, 3) uint8 each; `generator` None leaves out "ours"."""
-    from iseebetter_lib.evaluation.upscalers import bicubic_upscale
-
-    s = model_cfg.scale_factor if model_cfg is not None else 4
-    frames = _clip(vid4_root, clip, n_frames, s, dataset)
-    y, x, h, w = fit_box(crop, frames.lr.shape[1], frames.lr.shape[2])
-    lr_crop = np.ascontiguousarray(frames.lr[:, y:y + h, x:x + w])
-    hr_box = (slice(None), slice(y * s, (y + h) * s), slice(x * s, (x + w) * s))
-    videos = {"bicubic": bicubic_upscale(frames.lr, s)[hr_box]}
-    if generator is not None:
-        videos["ours"] = super_resolve(generator, model_cfg, lr_crop, device, inference_cfg=inference_cfg)
-    for name, (net, cfg) in (others or {}).items():
-        videos[name] = super_resolve(net, cfg, lr_crop, device)
-    videos["ground truth"] = frames.hr[hr_box]
-    return videos
 
 
 def heldout_result(generator: Any, model_cfg: Any, cache_dir: str | Path, inference_cfg: Any = None,
@@ -140,7 +59,7 @@ def score_row(dataset: str, result: Mapping[str, Any]) -> dict[str, Any]:
 def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) -> dict[str, Any]:
     """The shipped model's card (`models.shipped.model_card_markdown` keys) from chapter 03's run, the scores and
     the command that ran this book (the runner's, else `iseebetter book run --profile <profile>`)."""
-    from iseebetter_lib.book.ch03_training import RESULT
+    from iseebetter_lib.book.training_runs import RESULT
     from iseebetter_lib.book.display import read_json
     from iseebetter_lib.book.results import provenance, run_context
     from iseebetter_lib.data.stills import FRAMES as STILL_FRAMES

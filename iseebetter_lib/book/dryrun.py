@@ -106,7 +106,7 @@ def _random_vgg(hub: Path) -> None:
 def _vimeo(root: Path) -> None:
     from PIL import Image
 
-    from iseebetter_lib.book.ch01_data import sample_frames
+    from iseebetter_lib.book.samples import sample_frames
 
     h, w = SEPTUPLET_SIZE
     names = []

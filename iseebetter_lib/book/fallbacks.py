@@ -38,12 +38,13 @@ class TestSet:
 
 def chapter_test_set(vid4_root: str | Path | None, cache_dir: str | Path) -> TestSet:
     """Vid4 (`vid4_root`, else the data home's), or the embedded held-out clips (built in `cache_dir`) when absent."""
-    from iseebetter_lib.book import ch05_vid4
+    from iseebetter_lib.book.temporal_profile import PROFILE_CLIP, PROFILE_CROP, PROFILE_ROW
+    from iseebetter_lib.book.zoom import ZOOM_BOXES
 
     root = Path(vid4_root) if vid4_root and Path(vid4_root).is_dir() else home.vid4_root(required=False)
     if root is not None:
-        return TestSet("vid4", root, dict(ch05_vid4.ZOOM_BOXES), ch05_vid4.PROFILE_CLIP, ch05_vid4.PROFILE_CROP,
-                       ch05_vid4.PROFILE_ROW, clips=sorted(p.name for p in root.iterdir() if p.is_dir()))
+        return TestSet("vid4", root, dict(ZOOM_BOXES), PROFILE_CLIP, PROFILE_CROP, PROFILE_ROW,
+                       clips=sorted(p.name for p in root.iterdir() if p.is_dir()))
     from iseebetter_lib.data.embedded import embedded_dataset
 
     held_out = embedded_dataset(cache_dir, progress=False) / "test"

@@ -115,7 +115,7 @@ def vsr_figure() -> Any:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from iseebetter_lib.book.ch01_data import sample_frames
+    from iseebetter_lib.book.samples import sample_frames
     from iseebetter_lib.data import imresize
 
     hr = sample_frames("bikes", 5, start=156, step=2, crop=(10, 60, 128, 192))

@@ -168,22 +168,24 @@ def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, p
             over = " -- OVER its time limit" if result.seconds > run.timeout else ""
             log(f"[{i}/{len(runs)}] {run.output_name}: {result.seconds:.1f} s{over} -> {result.output}")
     finally:
-        for key, value in env_backup.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    total = sum(r.seconds for r in results)
+        _restore_env(env_backup)
     after_ms = _machine_reference(log)
     reference = {"before": round(reference_ms, 1), "after": round(after_ms, 1)}
     timings[MACHINE_REFERENCE] = reference
     atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
     if only is None and not dry_run:
         save_book_timings(profile, {r.name: r.seconds for r in results}, command, root, reference)
-    log(f"book {profile}{' (dry run)' if dry_run else ''}: {len(results)} notebook(s) in {total:.1f} s "
-        f"= {reference_units(total, reference):.0f}x the machine reference (our flow on the bikes pair: "
-        f"{reference_ms:.0f} ms before, {after_ms:.0f} ms after)")
+    log(_book_line(profile, dry_run, results, reference, (reference_ms, after_ms)))
     return results
+
+
+def _restore_env(backup: dict[str, str | None]) -> None:
+    """Put the environment variables back as they were before the run (unset where they were unset)."""
+    for key, value in backup.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def read_timings(path: Path) -> dict[str, Any]:
@@ -203,6 +205,16 @@ def read_timings(path: Path) -> dict[str, Any]:
                       f"{path}: entries that are not times left out: {', '.join(sorted(set(data) - set(kept)))}",
                       stacklevel=2)
     return kept
+
+
+def _book_line(profile: str, dry_run: bool, results: list[ChapterResult], reference: dict[str, float],
+               measured_ms: tuple[float, float]) -> str:
+    """The run's last log line: notebooks, seconds, and the seconds in units of the machine reference (measured
+    before and after the run)."""
+    total = sum(r.seconds for r in results)
+    return (f"book {profile}{' (dry run)' if dry_run else ''}: {len(results)} notebook(s) in {total:.1f} s "
+            f"= {reference_units(total, reference):.0f}x the machine reference (our flow on the bikes pair: "
+            f"{measured_ms[0]:.0f} ms before, {measured_ms[1]:.0f} ms after)")
 
 
 def _machine_reference(log: Callable[[str], None]) -> float:

@@ -3,21 +3,15 @@
 
 Notebook use::
 
-    from iseebetter_lib.evaluation import evaluate, results_table
-    res = evaluate("vid4", method="bicubic")             # 23.78 dB / 0.6347 on Y
-    res = evaluate("vid4", weights="runs/compact/checkpoints/last.pt", frame_step=4)
+    from iseebetter_lib.evaluation import EvalOptions, evaluate, results_table
+    res = evaluate(EvalOptions("vid4", method="bicubic"))  # 23.78 dB / 0.6347 on Y
+    res = evaluate(EvalOptions("vid4", frame_step=4), "runs/compact/checkpoints/last.pt", {"precision": "bf16"})
     print(results_table(res))
 """
 
-from iseebetter_lib.evaluation.evaluate import (
-    default_vid4_root,
-    evaluate,
-    evaluate_clips,
-    load_clips,
-    select_frames,
-    super_resolve_eval_clips,
-    to_json_dict,
-)
+from typing import Any
+
+from iseebetter_lib.evaluation.evaluate import evaluate, to_json_dict
 from iseebetter_lib.evaluation.metrics import (
     crop_border,
     frame_metrics,
@@ -30,6 +24,8 @@ from iseebetter_lib.evaluation.metrics import (
     ssim,
     ssim_y,
 )
+from iseebetter_lib.evaluation.options import EvalOptions, check_overrides
+from iseebetter_lib.evaluation.scoring import evaluate_clips, select_frames
 from iseebetter_lib.evaluation.tables import (
     PUBLISHED_VID4_Y,
     STANDARD_BICUBIC_VID4,
@@ -42,6 +38,8 @@ from iseebetter_lib.evaluation.tables import (
 from iseebetter_lib.evaluation.temporal import tof, tof_pair
 from iseebetter_lib.evaluation.upscalers import (
     bicubic_upscale,
+    ModelRun,
+    model_run,
     model_upscaler,
     named_upscaler,
     per_frame,
@@ -49,9 +47,19 @@ from iseebetter_lib.evaluation.upscalers import (
 )
 
 __all__ = [
-    "PUBLISHED_VID4_Y", "STANDARD_BICUBIC_VID4", "VIMEO_FAST", "bicubic_upscale", "comparison_rows", "crop_border",
-    "csv_text", "default_vid4_root", "evaluate", "evaluate_clips", "frame_metrics", "hf_energy_ratio", "load_clips",
-    "model_upscaler", "named_upscaler", "orig_crop", "paper_table3", "per_frame", "psnr", "psnr_rgb_orig", "psnr_y",
-    "results_table", "rgb_to_y", "select_frames", "ssim", "ssim_y", "super_resolve_eval_clips", "to_json_dict", "tof",
-    "tof_pair", "torch_bicubic_upscale",
+    "EvalOptions", "ModelRun", "PUBLISHED_VID4_Y", "STANDARD_BICUBIC_VID4", "VIMEO_FAST", "bicubic_upscale",
+    "check_overrides", "comparison_rows", "crop_border", "csv_text", "evaluate", "evaluate_clips", "frame_metrics",
+    "hf_energy_ratio", "model_run", "model_upscaler", "named_upscaler", "orig_crop", "paper_table3", "per_frame",
+    "psnr", "psnr_rgb_orig", "psnr_y", "results_table", "rgb_to_y", "select_frames", "ssim", "ssim_y",
+    "to_json_dict", "tof", "tof_pair", "torch_bicubic_upscale",
 ]
+
+# names this package no longer exports, and what replaces each
+_REMOVED = {"load_clips": "iseebetter_lib.data.EvalSet", "default_vid4_root": "iseebetter_lib.data.vid4_root",
+            "super_resolve_eval_clips": "an upscaler called on each clip (evaluation.upscalers)"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REMOVED:
+        raise AttributeError(f"iseebetter_lib.evaluation.{name} was removed; use {_REMOVED[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

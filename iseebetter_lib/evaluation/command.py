@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from iseebetter_lib.config.schema import BOUNDARIES, DEGRADATIONS, EVAL_DATASETS, PRECISIONS, parse_tile
+from iseebetter_lib.config.schema import BOUNDARIES, DEGRADATIONS, EVAL_DATASETS, PRECISIONS
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.evaluation.options import EvalOptions, check_overrides
 from iseebetter_lib.io import require_file
 
 EPILOG = """\
@@ -74,11 +75,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _check_int(name: str, value: int | None, minimum: int) -> None:
-    if value is not None and value < minimum:
-        raise UserError(f"{name} {value}: must be >= {minimum}")
-
-
 def frames_log_path(json_out: str | None, results_dir: str | None) -> Path | None:
     """Where per-frame results go: DIR/frames.jsonl, else beside the --json output, else nowhere."""
     if results_dir is not None:
@@ -86,6 +82,36 @@ def frames_log_path(json_out: str | None, results_dir: str | None) -> Path | Non
     if json_out is not None:
         return Path(json_out).with_suffix(".frames.jsonl")
     return None
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Outputs that would be overwritten and inputs that are missing: one line each, before anything runs."""
+    for flag, out in (("--json", args.json), ("--csv", args.csv)):
+        if out is not None and Path(out).exists() and not args.overwrite:
+            raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
+        if out is not None and Path(out).is_dir():
+            raise UserError(f"{flag} {out}: is a directory")
+    if args.root is not None and not Path(args.root).is_dir():
+        raise UserError(f"--root {args.root}: folder not found")
+    if args.list_file is not None:
+        require_file(args.list_file, "list file (--list)")
+    if args.weights is not None:
+        require_file(args.weights, "checkpoint (--weights)")
+    if args.results_dir is not None and Path(args.results_dir).exists() and not Path(args.results_dir).is_dir():
+        raise UserError(f"--results-dir {args.results_dir}: is a file")
+
+
+def options_from_args(args: argparse.Namespace) -> EvalOptions:
+    """The evaluation options the flags give, validated. With --tof, per-frame results are written only when asked
+    for (--resume, --results-dir), which the options then refuse: tOF needs every frame of a clip in one run."""
+    asked = not args.tof or args.resume or args.results_dir is not None
+    return EvalOptions(
+        dataset=args.dataset, root=args.root, list_file=args.list_file,
+        method="model" if args.weights else args.method, degradation=args.degradation, scale=args.scale,
+        crop=args.crop, max_frames=args.max_frames, frame_step=args.frame_step, tof=args.tof,
+        tof_backend=args.tof_backend, baselines=() if args.no_baselines else None, progress=not args.quiet,
+        results_log=frames_log_path(args.json, args.results_dir) if asked else None, resume=args.resume,
+        overwrite_log=args.overwrite and not args.resume).validate()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,44 +122,17 @@ def run(args: argparse.Namespace) -> int:
     from iseebetter_lib.io import atomic_write_text
     from iseebetter_lib.models.shipped import default_weights, shipped_note
 
-    for flag, out in (("--json", args.json), ("--csv", args.csv)):
-        if out is not None and Path(out).exists() and not args.overwrite:
-            raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
-        if out is not None and Path(out).is_dir():
-            raise UserError(f"{flag} {out}: is a directory")
-    _check_int("--crop", args.crop, 0)
-    _check_int("--max-frames", args.max_frames, 1)
-    _check_int("--frame-step", args.frame_step, 1)
-    _check_int("--scale", args.scale, 1)
-    tile = parse_tile(args.tile)
-    if args.root is not None and not Path(args.root).is_dir():
-        raise UserError(f"--root {args.root}: folder not found")
-    if args.list_file is not None:
-        require_file(args.list_file, "list file (--list)")
-    if args.weights is not None:
-        require_file(args.weights, "checkpoint (--weights)")
+    _check_paths(args)
+    opts = options_from_args(args)
+    overrides = check_overrides({"device": args.device, "precision": args.precision, "tile": args.tile,
+                                 "boundary": args.boundary})
     if args.weights is None and args.method is None:
         args.weights = str(default_weights())
         print(shipped_note(Path(args.weights)), file=sys.stderr)
-    if args.tof and args.frame_step != 1:
-        raise UserError("--tof: needs consecutive frames (--frame-step 1)")
-    if args.results_dir is not None and Path(args.results_dir).exists() and not Path(args.results_dir).is_dir():
-        raise UserError(f"--results-dir {args.results_dir}: is a file")
-    if args.tof and (args.resume or args.results_dir):
-        raise UserError("--tof: needs every frame of a clip in one run (not with --resume or --results-dir)")
-    results_log = None if args.tof else frames_log_path(args.json, args.results_dir)
-    if args.resume and results_log is None:
-        raise UserError("--resume: needs --json or --results-dir (where the per-frame results of the run are)")
-    if args.resume and not results_log.is_file():
-        print(f"note: --resume: {results_log} does not exist yet; starting from the first frame", file=sys.stderr)
+    if opts.resume and not Path(opts.results_log).is_file():
+        print(f"note: --resume: {opts.results_log} does not exist yet; starting from the first frame", file=sys.stderr)
     tune_cpu_allocator(args.device or "cpu")
-    result = evaluate(
-        dataset=args.dataset, root=args.root, list_file=args.list_file,
-        method="model" if args.weights else args.method, weights=args.weights, degradation=args.degradation,
-        crop=args.crop, max_frames=args.max_frames, frame_step=args.frame_step, tof=args.tof,
-        tof_backend=args.tof_backend, baselines=() if args.no_baselines else None, scale=args.scale,
-        device=args.device, precision=args.precision, tile=tile, boundary=args.boundary, progress=not args.quiet,
-        results_log=results_log, resume=args.resume, overwrite_log=args.overwrite and not args.resume)
+    result = evaluate(opts, args.weights, overrides)
     print(results_table(result))
     seconds = result["seconds"]
     print(f"\n{result['average']['frames']} frames in {seconds['total']:.1f} s "

@@ -7,8 +7,9 @@ whole clip lets video models see the neighbours of each scored frame. `per_frame
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -71,31 +72,42 @@ def model_upscaler(generator: Any, model_cfg: Any, flow_cfg: Any = None, device:
     return run
 
 
-def model_run(weights: str | Path | None, generator: Any, model_cfg: Any, saved: Any, info: dict[str, Any],
-               **explicit: Any) -> tuple[Upscaler, Any]:
-    """The model's upscaler and configuration, with the inference configuration resolved (see `evaluate`)."""
+class ModelRun(NamedTuple):
+    """A model ready to score: its upscaler, its model configuration and what the result records about it
+    (``weights`` for a file, ``model_config``, ``inference_config``)."""
+
+    upscaler: Upscaler
+    model_cfg: Any
+    info: dict[str, Any]
+
+
+def model_run(model: str | Path | Any, overrides: Mapping[str, Any] | None = None) -> ModelRun:
+    """The upscaler of `model` (a generator file, or a `models.weights.LoadedGenerator` in memory) applied by its
+    saved inference configuration (today's, on the CPU in fp32, without one), each of `overrides` (`InferenceConfig`
+    fields given explicitly) replacing its field with a note on stderr (`inference.settings`)."""
     import dataclasses
 
     from iseebetter_lib.inference.settings import resolve_inference_config
 
-    source = "inference_cfg"
-    if generator is None:
+    info: dict[str, Any] = {}
+    if isinstance(model, (str, os.PathLike)):
         from iseebetter_lib.models.weights import load_generator_file
 
-        wpath = Path(weights)
+        wpath = Path(model)
         if not wpath.is_file():
             raise UserError(f"{wpath}: checkpoint not found")
-        loaded = load_generator_file(wpath, device="cpu", model_cfg=model_cfg)
-        generator, model_cfg, saved, source = loaded.generator, loaded.model_cfg, loaded.inference_cfg, str(wpath)
+        model, source = load_generator_file(wpath, device="cpu"), str(wpath)
         info["weights"] = str(wpath)
-    elif model_cfg is None:
-        raise UserError("generator given without model_cfg")
-    explicit["flow"] = explicit.pop("flow_cfg")
-    cfg = resolve_inference_config(saved, explicit, defaults={"device": "cpu", "precision": "fp32"}, source=source)
-    upscaler = model_upscaler(generator, model_cfg, inference_cfg=cfg)
-    info["model_config"] = dict(vars(model_cfg))
+    else:
+        source = "inference_cfg"
+        if model.model_cfg is None:
+            raise UserError("generator given without model_cfg")
+    cfg = resolve_inference_config(model.inference_cfg, overrides, defaults={"device": "cpu", "precision": "fp32"},
+                                   source=source)
+    upscaler = model_upscaler(model.generator, model.model_cfg, inference_cfg=cfg)
+    info["model_config"] = dict(vars(model.model_cfg))
     info["inference_config"] = dataclasses.asdict(upscaler.engine.cfg)  # type: ignore[attr-defined]
-    return upscaler, model_cfg
+    return ModelRun(upscaler, model.model_cfg, info)
 
 
 def named_upscaler(method: str, scale: int) -> Upscaler:

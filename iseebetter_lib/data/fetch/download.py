@@ -14,7 +14,7 @@ import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from iseebetter_lib.errors import UserError
 
@@ -70,6 +70,21 @@ def _total(resp, start: int) -> tuple[int, int | None]:
     return 0, (int(length) if length and length.isdigit() else None)
 
 
+def _write_body(resp: Any, part: Path, mode: str, bar: Any) -> None:
+    """Append (or write) the response body to the partial file; a cut connection ends quietly (the caller resumes),
+    a local write failure is one line."""
+    try:
+        part.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered
+        with open(part, mode) as fh:
+            for block in iter(lambda: resp.read(CHUNK), b""):
+                fh.write(block)
+                bar.update(len(block))
+    except (OSError, http.client.HTTPException, socket.timeout) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None and not isinstance(
+                exc, (ConnectionError, socket.timeout)):
+            raise UserError(f"{part}: cannot write the download ({exc.strerror})") from None
+
+
 def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha256: str | None = None,
              retries: int = 5, timeout: float = 60.0, progress: bool = True, hint: str = "",
              check_space: Callable[[int, int], None] | None = None) -> str:
@@ -106,16 +121,7 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
                     check_space = None
                 bar.reset(total=total)
                 bar.update(have)
-                try:
-                    dest.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered
-                    with open(part, mode) as fh:
-                        for block in iter(lambda: resp.read(CHUNK), b""):
-                            fh.write(block)
-                            bar.update(len(block))
-                except (OSError, http.client.HTTPException, socket.timeout) as exc:
-                    if isinstance(exc, OSError) and exc.errno is not None and not isinstance(
-                            exc, (ConnectionError, socket.timeout)):
-                        raise UserError(f"{part}: cannot write the download ({exc.strerror})") from None
+                _write_body(resp, part, mode, bar)
             done = part.stat().st_size
             if total is None or done == total:
                 break

@@ -1,5 +1,5 @@
-"""Chapter 03's training glue, also used by chapters 04-06: configurations from notebook parameters, runs that leave
-a small JSON for later chapters, and the trained model loaded back."""
+"""Training runs of the book (chapters 03, 03b and 04 train; 04-06 read what they left): configurations from notebook
+parameters, runs that leave a small JSON for later chapters, and the trained model loaded back."""
 
 from __future__ import annotations
 
