@@ -16,7 +16,7 @@ import torch
 from iseebetter_lib.config import preset
 from iseebetter_lib.evaluation import EvalOptions, evaluate
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import LoadedGenerator
+from iseebetter_lib.models.checkpoints import LoadedGenerator
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time, torch
-from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+from iseebetter_lib.models.checkpoints import generator_file_state, save_checkpoint
 from iseebetter_lib.config import preset
 from iseebetter_lib.models import build_generator
 from iseebetter_lib.inference import upscale

@@ -174,7 +174,7 @@ def cmd_compact(a: argparse.Namespace) -> None:
     from iseebetter_lib.inference.engine import Engine
     from iseebetter_lib.inference.writer import open_output
     from iseebetter_lib.models.shipped import shipped_weights
-    from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
+    from iseebetter_lib.models.checkpoints import generator_file_state, load_generator_file, save_checkpoint
 
     print(f"# glibc allocator tuned as the command does: {tune_cpu_allocator()}")
     frames = _frames(a.width, a.height, a.frames)
@@ -239,7 +239,7 @@ def _frames(w: int, h: int, n: int) -> np.ndarray:
 
 
 def cmd_accuracy(a: argparse.Namespace) -> None:
-    from iseebetter_lib.models.weights import load_generator
+    from iseebetter_lib.models.checkpoints import load_generator
     from iseebetter_lib.data import neighbour_indices
     from iseebetter_lib.data.eval_sets import EvalSet
     from iseebetter_lib.evaluation.metrics import psnr_y

@@ -3,7 +3,7 @@
 The modules are floors, each importing only from its own floor or those below: errors, io, paths, deprecation,
 config, device, precision; then data and flow; models, losses, vgg; training, inference, evaluation; book and cli
 (ARCHITECTURE.md has the table, `tests/test_architecture.py` keeps it true). Generator files:
-`iseebetter_lib.models.weights`.
+`iseebetter_lib.models.checkpoints`.
 """
 
 __version__ = "0.1.0"

@@ -101,7 +101,7 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 from iseebetter_lib.book import by_hand, committed, explain
 from iseebetter_lib.evaluation import tof
 from iseebetter_lib.evaluation.temporal import resolve_backend
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 
 model_file, note = by_hand.model_file(run_dir)
 show_md(note)
@@ -141,7 +141,7 @@ save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"],
 
 # %%
 from iseebetter_lib.models.shipped import shipped_weights
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 
 shipped = shipped_weights() if compare_shipped and not ship_to else None
 if shipped is None:

@@ -63,7 +63,7 @@ from iseebetter_lib.inference.writer import open_output
 # %%
 from iseebetter_lib.book import by_hand
 from iseebetter_lib.book.display import show_md
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 
 CHAPTER = "06_upscale"
 work = Path(work_dir)

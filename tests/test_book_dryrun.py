@@ -95,7 +95,7 @@ def test_published_weights_follow_the_data_home_and_name_fetch(tmp_path, monkeyp
     assert weight_path("RBPN_4x.pth") == tmp_path / "weights" / "RBPN_4x.pth"
     with pytest.raises(UserError, match="iseebetter fetch rbpn-4x"):
         resolve_weights("RBPN_4x.pth")
-    from iseebetter_lib.models.weights import load_generator
+    from iseebetter_lib.models.checkpoints import load_generator
 
     with pytest.raises(UserError, match="iseebetter fetch rbpn-4x"):  # what training from the full preset meets
         load_generator(preset("full").train.init_weights)
@@ -120,7 +120,7 @@ def test_full_preset_fine_tunes_rbpn_4x_for_four_epochs(tmp_path, monkeypatch):
 
 def test_fixtures_use_the_originals_layouts(tmp_path, monkeypatch):
     from iseebetter_lib.book import dryrun
-    from iseebetter_lib.models.weights import load_generator
+    from iseebetter_lib.models.checkpoints import load_generator
     from iseebetter_lib.vgg import load_vgg_features
 
     dryrun._random_generators(tmp_path / "weights")

@@ -13,7 +13,7 @@ import torch
 from iseebetter_lib.config import ModelConfig, preset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
+from iseebetter_lib.models.checkpoints import (generator_file_state, infer_model_config, load_checkpoint, load_generator,
                                            save_checkpoint)
 
 TINY = ModelConfig(base_filter=16, feat=8, num_stages=1, n_resblock=1, nFrames=3, residual=True)

@@ -16,7 +16,7 @@ from iseebetter_lib.inference import tiling
 from iseebetter_lib.inference.engine import Engine
 from iseebetter_lib.models import DBPN, RBPN, build_generator
 from iseebetter_lib.models.fastpath import prepare_generator, supports_fast_path
-from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint, load_generator_file,
+from iseebetter_lib.models.checkpoints import (generator_file_state, load_checkpoint, load_generator_file,
                                           save_checkpoint)
 from iseebetter_lib.training import train
 from test_registry import _evaluate, toy_clips, toy_frames

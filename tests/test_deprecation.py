@@ -14,6 +14,9 @@ RENAMED = [  # (module, old name, module of the new name, new name)
     ("iseebetter_lib.book.runner", "repo_root", "iseebetter_lib.paths", "book_root"),
     ("iseebetter_lib.book.figures", "book_root", "iseebetter_lib.paths", "book_root"),
     ("iseebetter_lib.inference.tiling", "MIN_TILE", "iseebetter_lib.config.schema", "TILE_MIN"),
+    ("iseebetter_lib.models.weights", "load_generator_file", "iseebetter_lib.models.checkpoints",
+     "load_generator_file"),
+    ("iseebetter_lib.models.weights", "LoadedGenerator", "iseebetter_lib.models.checkpoints", "LoadedGenerator"),
 ]
 
 

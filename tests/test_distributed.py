@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from iseebetter_lib.models.weights import load_checkpoint
+from iseebetter_lib.models.checkpoints import load_checkpoint
 from iseebetter_lib.config import preset
 from iseebetter_lib.training import train
 from iseebetter_lib.training.distributed import StepBatchSampler, derived_seed

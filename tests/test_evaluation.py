@@ -16,7 +16,7 @@ from iseebetter_lib.evaluation import (STANDARD_BICUBIC_VID4, EvalOptions, bicub
                                        evaluate_clips, paper_table3, per_frame, results_table, select_frames,
                                        to_json_dict, torch_bicubic_upscale)
 from iseebetter_lib.evaluation import command
-from iseebetter_lib.models.weights import LoadedGenerator
+from iseebetter_lib.models.checkpoints import LoadedGenerator
 
 
 def cli(argv: list[str]) -> int:
@@ -205,7 +205,7 @@ def tiny_checkpoint(tmp_path_factory):
     pytest.importorskip("iseebetter_lib.flow")
     import torch
 
-    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.checkpoints import generator_file_state, save_checkpoint
     from iseebetter_lib.config import preset
     from iseebetter_lib.models import build_generator
 

@@ -22,8 +22,8 @@ import torch
 from iseebetter_lib.config import ModelConfig
 from iseebetter_lib.errors import UserError, load_failure_reason
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
-from iseebetter_lib.models.weights_check import implied_shapes
+from iseebetter_lib.models.checkpoints import generator_file_state, load_generator_file, save_checkpoint
+from iseebetter_lib.models.checkpoint_check import implied_shapes
 from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ LIMITED = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIM
 CHILD = LIMITED + """
 import sys
 from iseebetter_lib.errors import UserError, load_failure_reason
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 for path in sys.argv[1:]:
     try:
         load_generator_file(path)

@@ -10,7 +10,7 @@ import torch
 
 from iseebetter_lib.config import FlowConfig, InferenceConfig, preset
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
+from iseebetter_lib.models.checkpoints import generator_file_state, load_generator_file, save_checkpoint
 from synthetic import moving_clip, write_frames
 
 SAVED = InferenceConfig(flow=FlowConfig(alpha=0.05), boundary="reflect")

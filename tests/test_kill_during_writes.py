@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from bad_inputs_support import REPO, build_workspace, fingerprint, make_video
-from iseebetter_lib.models.weights import load_checkpoint
+from iseebetter_lib.models.checkpoints import load_checkpoint
 from iseebetter_lib.cli import main
 
 pytestmark = pytest.mark.slow

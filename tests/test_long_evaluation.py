@@ -13,7 +13,7 @@ from iseebetter_lib.errors import UserError
 from iseebetter_lib.evaluation import EvalOptions, evaluate, results_table
 from iseebetter_lib.inference.engine import Engine
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import LoadedGenerator
+from iseebetter_lib.models.checkpoints import LoadedGenerator
 from synthetic import moving_clip, write_frames
 
 
@@ -79,7 +79,7 @@ def test_results_of_another_run_or_an_existing_file_are_refused(setup, tmp_path)
 
 def test_cli_resume_and_time_estimate(setup, tmp_path, capsys):
     from iseebetter_lib.cli import main
-    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.checkpoints import generator_file_state, save_checkpoint
 
     root, generator, cfg = setup
     weights = save_checkpoint(tmp_path / "g.pt", generator_file_state(generator.state_dict(), cfg))

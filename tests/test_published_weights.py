@@ -14,7 +14,7 @@ from iseebetter_lib.cli import main
 from iseebetter_lib.config import ModelConfig
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 from synthetic import moving_clip, write_frames
 
 SHAPE = ("base_filter", "feat", "num_stages", "n_resblock", "nFrames", "scale_factor")

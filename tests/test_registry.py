@@ -19,7 +19,7 @@ from iseebetter_lib.config.schema import (GENERATORS, LOSS_TERMS, TRAINING_SOURC
                                           TrainingSource)
 from iseebetter_lib.data.sources import Clip
 from iseebetter_lib.models import build_generator
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 from iseebetter_lib.training import train
 
 

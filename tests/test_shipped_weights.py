@@ -15,7 +15,7 @@ from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import build_generator
 from iseebetter_lib.models.shipped import (SHIPPED_ENV, default_weights, model_card_markdown, ship_generator,
                                            shipped_dir, shipped_file, shipped_weights)
-from iseebetter_lib.models.weights import generator_file_state, load_generator_file, save_checkpoint
+from iseebetter_lib.models.checkpoints import generator_file_state, load_generator_file, save_checkpoint
 from synthetic import moving_clip, write_frames
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from iseebetter_lib.config import LossWeights, preset
-from iseebetter_lib.models.weights import load_checkpoint, load_generator
+from iseebetter_lib.models.checkpoints import load_checkpoint, load_generator
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.models import Discriminator, build_generator

@@ -210,7 +210,7 @@ def test_writer_is_atomic_on_interrupt(tmp_path):
 # ---------------------------------------------------------------- command line
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory):
-    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.checkpoints import generator_file_state, save_checkpoint
 
     g, cfg = _tiny_generator()
     return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "generator.pt", generator_file_state(g.state_dict(), cfg))

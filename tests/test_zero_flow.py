@@ -12,7 +12,7 @@ from iseebetter_lib import flow as F
 from iseebetter_lib.config import FlowConfig, preset
 from iseebetter_lib.data import Clip, FlowCache, TrainingDataset
 from iseebetter_lib.errors import UserError
-from iseebetter_lib.models.weights import load_generator_file
+from iseebetter_lib.models.checkpoints import load_generator_file
 from iseebetter_lib.training import train
 from synthetic import moving_clip, write_frames
 from test_evaluation import cli

@@ -14,7 +14,7 @@ def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_
 
     ``dataset="folder"`` scores another folder of clips the same way (the book's fallback without Vid4)."""
     from iseebetter_lib.evaluation import EvalOptions, evaluate
-    from iseebetter_lib.models.weights import LoadedGenerator
+    from iseebetter_lib.models.checkpoints import LoadedGenerator
 
     return evaluate(EvalOptions(dataset, vid4_root, frame_step=frame_step, keep_frames=True, progress=False),
                     LoadedGenerator(generator, model_cfg, inference_cfg), {"device": device})

@@ -129,6 +129,6 @@ def paper_rows() -> list[dict[str, Any]]:
 
 def load_published(status: Mapping[str, Path | None], device: str = "cpu") -> dict[str, tuple[Any, Any]]:
     """Label -> (generator in eval mode, model configuration) of each present published file."""
-    from iseebetter_lib.models.weights import load_generator
+    from iseebetter_lib.models.checkpoints import load_generator
 
     return {label: load_generator(path, device=device) for label, path in status.items() if path is not None}

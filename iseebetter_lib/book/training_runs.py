@@ -77,6 +77,6 @@ def trained_checkpoint(run_dir: str | Path) -> Path:
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any, Any]:
     """(generator, model configuration, inference configuration) of the model chapter 03 trained in `run_dir`."""
-    from iseebetter_lib.models.weights import load_generator_file
+    from iseebetter_lib.models.checkpoints import load_generator_file
 
     return tuple(load_generator_file(trained_checkpoint(run_dir), device=device))

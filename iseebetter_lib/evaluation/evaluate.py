@@ -89,7 +89,7 @@ def evaluate(options: EvalOptions | None = None, model: str | Path | Any = None,
     both protocols; see `scoring.evaluate_clips` for the result. With Vid4 BI x4 data the paper's Table 3 is attached
     under ``"paper_table3"``.
 
-    `model`: a generator file (ours or an original state dict) or a `models.weights.LoadedGenerator` (generator,
+    `model`: a generator file (ours or an original state dict) or a `models.checkpoints.LoadedGenerator` (generator,
     model configuration and the `InferenceConfig` saved with it). The model runs by its saved `InferenceConfig`
     (today's, on the CPU in fp32, without one); `overrides` (`InferenceConfig` fields given explicitly, None = not
     given) replace its fields, with a note on stderr where they differ from the saved ones.

@@ -82,7 +82,7 @@ class ModelRun(NamedTuple):
 
 
 def model_run(model: str | Path | Any, overrides: Mapping[str, Any] | None = None) -> ModelRun:
-    """The upscaler of `model` (a generator file, or a `models.weights.LoadedGenerator` in memory) applied by its
+    """The upscaler of `model` (a generator file, or a `models.checkpoints.LoadedGenerator` in memory) applied by its
     saved inference configuration (today's, on the CPU in fp32, without one), each of `overrides` (`InferenceConfig`
     fields given explicitly) replacing its field with a note on stderr (`inference.settings`)."""
     import dataclasses
@@ -91,7 +91,7 @@ def model_run(model: str | Path | Any, overrides: Mapping[str, Any] | None = Non
 
     info: dict[str, Any] = {}
     if isinstance(model, (str, os.PathLike)):
-        from iseebetter_lib.models.weights import load_generator_file
+        from iseebetter_lib.models.checkpoints import load_generator_file
 
         wpath = Path(model)
         if not wpath.is_file():

@@ -123,7 +123,7 @@ def _model_frames(frames: Iterator[np.ndarray], n: int, weights: str | os.PathLi
                   device: str | None, precision: str | None, tile: int | str | None, boundary: str | None,
                   future_frames: bool | None, memory_budget_mb: float | None, progress: bool) -> Iterator[np.ndarray]:
     """The HR frames of a generator file applied by its saved inference configuration (explicit arguments win)."""
-    from iseebetter_lib.models.weights import load_generator_file
+    from iseebetter_lib.models.checkpoints import load_generator_file
 
     loaded = load_generator_file(weights, device=dev)
     cfg = resolve_inference_config(

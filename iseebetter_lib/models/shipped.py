@@ -210,7 +210,7 @@ def ship_generator(generator_file: str | os.PathLike, dest_dir: str | os.PathLik
     """Put `generator_file` (a ``generator.pt``, checked to load) in `dest_dir` as ``laptop.pt`` with its model card
     ``laptop.md`` and the card's data ``laptop.json`` (paths made portable: `portable_paths`); returns (weights,
     card). Each write is atomic. An existing file with other content is a `UserError` unless `overwrite` (checked for all three before anything is written)."""
-    from iseebetter_lib.models.weights import load_generator_file
+    from iseebetter_lib.models.checkpoints import load_generator_file
 
     source = Path(generator_file)
     load_generator_file(source)  # a file that does not load as a generator is never shipped

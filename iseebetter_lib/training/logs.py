@@ -124,7 +124,7 @@ def checkpoint_step(path: str | Path | None) -> int:
     """The generator step stored in a checkpoint or generator file (0 for none, or for a file without one)."""
     if not path:
         return 0
-    from iseebetter_lib.models.weights import load_checkpoint
+    from iseebetter_lib.models.checkpoints import load_checkpoint
 
     step = load_checkpoint(Path(path), map_location="cpu").get("step")
     return int(step) if isinstance(step, int) and not isinstance(step, bool) else 0

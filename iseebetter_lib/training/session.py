@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from iseebetter_lib.models.weights import (generator_file_state, load_checkpoint, model_config_mismatch,
+from iseebetter_lib.models.checkpoints import (generator_file_state, load_checkpoint, model_config_mismatch,
                                           save_checkpoint)
 from iseebetter_lib.training.state import CHECKPOINT_FORMAT, link_or_copy, rng_state, set_rng_state
 from iseebetter_lib.config import ExperimentConfig, ModelConfig, TrainConfig
@@ -50,7 +50,7 @@ class TrainingRun:
 
     def _init_generator(self, path: Path) -> None:
         """Fine-tuning: G starts from `path` (our checkpoint or generator file, or an original state dict)."""
-        from iseebetter_lib.models.weights import load_generator
+        from iseebetter_lib.models.checkpoints import load_generator
 
         source, _ = load_generator(path, device=str(self.device), model_cfg=self.cfg.model)
         self.generator.load_state_dict(source.state_dict())
