@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
+import re
 import pytest
 import torch
 
@@ -208,3 +209,12 @@ TORCH_ADVICE = ("Weights only load failed. This file can still be loaded, to do 
 ])
 def test_load_failure_reason_is_one_clean_line(exc, reason):
     assert load_failure_reason(exc) == reason
+
+
+@pytest.mark.parametrize("path, said", [("/dev/zero", "not a regular file (a character device)"),
+                                        ("/tmp", "not a regular file (a folder)")])
+def test_a_weights_path_that_is_no_file_is_named_as_what_it_is(path, said):
+    from iseebetter_lib.models.checkpoints import load_checkpoint
+
+    with pytest.raises(UserError, match=re.escape(said)):
+        load_checkpoint(path)

@@ -27,7 +27,7 @@ import torch
 
 from iseebetter_lib.config import ConfigError, FlowConfig, InferenceConfig, ModelConfig
 from iseebetter_lib.errors import UserError, load_failure_reason
-from iseebetter_lib.io import atomic_path
+from iseebetter_lib.io import atomic_path, require_file
 from iseebetter_lib.data.published import fetch_hint
 from iseebetter_lib.models.checkpoint_check import check_archive, check_tensors_fit
 
@@ -48,8 +48,9 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint without executing code from it; any unreadable file is a `UserError` naming it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"{path}: checkpoint not found{fetch_hint(path)}")
+    require_file(path, "checkpoint")  # a device, a FIFO or a folder is named as what it is
     check_archive(path)
     try:
         with warnings.catch_warnings():  # torch's note about old pickle protocols says nothing useful here
