@@ -193,7 +193,7 @@ def test_many_damaged_lines_warn_a_few_times_then_once(setup, tmp_path, monkeypa
 
 
 def test_required_metrics_of_a_record_are_those_every_log_has():
-    from iseebetter_lib.evaluation.evaluate import LATER_METRICS, METRICS
+    from iseebetter_lib.evaluation.scoring import LATER_METRICS, METRICS
     from iseebetter_lib.evaluation.results_log import REQUIRED
 
     assert REQUIRED == tuple(m for m in METRICS if m not in LATER_METRICS)
