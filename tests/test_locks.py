@@ -253,10 +253,10 @@ from iseebetter_lib.locks import folder_lock
 with folder_lock(sys.argv[1]):
     child = os.fork()
     if child == 0:
-        print("child ready", flush=True)  # the fork hooks have run: its copies of the lock are closed
+        os.write(1, b"child ready\\n")  # one write each (atomic on a pipe): the fork hooks have run, its copies closed
         sys.stdin.read()
         os._exit(0)
-    print(child, flush=True)
+    os.write(1, f"{child}\\n".encode())
     sys.stdin.read()
 """
     holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "run")], stdin=subprocess.PIPE,
