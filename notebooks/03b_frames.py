@@ -51,9 +51,8 @@
 # noise. **Pairing**: a seed fixes the order of the samples (the sampler and each crop depend only on the seed), and
 # every row starts from the reference's initial weights of that seed wherever the shapes allow (the 7-frame RBPN
 # differs from the 3-frame one only in its output layer; DBPN takes the reference's `feat0` and single-image
-# branch), so two rows trained with one seed share much of
-# their luck, and their *difference* $d_s$ varies less than either score. **Several seeds**: over $n$ seeds the mean
-# difference has the 95% interval
+# branch), so two rows trained with one seed share much of their luck, and their *difference* $d_s$ varies less
+# than either score. **Several seeds**: over $n$ seeds the mean difference has the 95% interval
 #
 # $$\bar d \pm t_{0.975,\,n-1}\, \frac{s_d}{\sqrt{n}},$$
 #
