@@ -56,7 +56,8 @@ def test_multi_frame_means_and_figure():
 def test_the_smoke_budget_says_it_resolves_nothing():
     study = _study()
     lines = ch03b_frames.effect_lines(study, "3 frames")
-    assert "resolves nothing" in ch03b_frames.budget_sentence(study, lines, "smoke")
+    smoke = ch03b_frames.budget_sentence(study, lines, "smoke")
+    assert "resolves nothing" in smoke and "3 seeds, where the t factor alone is 4.3;" in smoke
     laptop = ch03b_frames.budget_sentence(study, lines, "laptop")
     assert "resolves nothing" not in laptop and "9 trainings of 10 steps" in laptop
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import scipy.stats
 
 from iseebetter_lib.book import paired_runs
 from iseebetter_lib.errors import UserError
@@ -175,7 +176,8 @@ def budget_sentence(results: Mapping[str, Mapping[int, Mapping[str, Any]]], line
             f"training in all), {n} seeds per row; the runs' gains over their own bicubic base range from "
             f"{min(gains):+.3f} to {max(gains):+.3f} dB.")
     if profile == "smoke":
+        t = float(scipy.stats.t.ppf(0.975, n - 1)) if n > 1 else float("inf")
         text += (" **The smoke profile's budget resolves nothing**: it runs the study's machinery (pairing, "
-                 "intervals, verdicts) on a few steps with two seeds, where the t factor alone is 12.7; a verdict "
-                 "here says nothing about the paper's claim, and the committed laptop run is the one to read.")
+                 f"intervals, verdicts) on a few steps with {n} seeds, where the t factor alone is {t:.1f}; a "
+                 "verdict here says nothing about the paper's claim, and the committed laptop run is the one to read.")
     return text
