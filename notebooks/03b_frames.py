@@ -22,7 +22,7 @@
 # - A controlled experiment: one frame (DBPN, the single-image branch alone), three and seven frames, and three
 #   frames with the flow replaced by zeros, all at one budget and scored on the same test frames.
 # - A study **paired by seed**: every row trains once per seed, runs with the same seed see the same samples and
-#   start from the same weights, and each row is compared with the reference seed by seed, with a 95% interval.
+#   start from the same weights where the shapes allow, and each row is compared with the reference seed by seed.
 # - The verdict: an effect is **resolved** when its interval excludes 0, otherwise **not resolved at this budget**,
 #   and the interval's half-width says how large an effect the study could have missed.
 #
@@ -142,7 +142,7 @@ save_results(CHAPTER, profile, {"design": ch03b_frames.DESIGN, "seeds": seeds, "
 # %% [markdown]
 # ## The committed laptop run
 #
-# The `laptop` profile runs the same machinery at a larger budget; its committed table and figure:
+# The `laptop` profile runs this chapter at a larger budget on a 2-core laptop; its committed results:
 
 # %%
 laptop = committed.committed_results(CHAPTER)
@@ -177,5 +177,6 @@ show_md(ch03b_frames.budget_sentence(results, lines, profile))
 #    barely narrow: the spread comes from training, not from the frames scored.
 # 3. More seeds: `seeds = [123, 124, 125, 126, 127]`. The runs already finished are reused; check how the
 #    half-widths shrink (the $t$ factor falls from 4.30 at three seeds to 2.78 at five, and $\sqrt{n}$ grows).
-# 4. *(Harder)* Break the pairing: give the reference row different seeds from the others (e.g. a second study with
-#    `seeds` shifted by 100 for one row) and compare the interval widths: how much of the noise did pairing remove?
+# 4. *(Harder)* How much did pairing buy? From the saved `per_seed` scores, compute each row's interval as if its
+#    runs were unrelated to the reference's (Welch's interval on the two rows' scores, `scipy.stats.ttest_ind`) and
+#    compare its width with the paired one.
