@@ -44,6 +44,7 @@ def test_row_overrides_make_dbpn_a_one_frame_row():
 def test_the_same_seed_starts_every_row_from_the_same_shared_weights(tmp_path):
     configs = ch03b_frames.row_configs(ROWS, [11, 12], tmp_path / "rows", "3 frames", _make(tmp_path))
     assert configs["1 frame (DBPN)", 11].model.name == "dbpn" and configs["7 frames", 12].model.nFrames == 7
+    assert Path(configs["3 frames, zero flow", 12].train.out_dir) == tmp_path / "rows" / "3-frames-zero-flow" / "seed12"
     dbpn, three, seven = (_initial(configs[name, 11]) for name in ("1 frame (DBPN)", "3 frames", "7 frames"))
     shared = [k for k in dbpn if k.startswith(("feat0.", "DBPN."))]
     assert len(shared) > 4 and all(torch.equal(dbpn[k], three[k]) for k in shared)
@@ -119,5 +120,7 @@ def test_seeds_must_be_at_least_two_distinct_integers():
     assert ch03b_frames.check_rows(ROWS, "3 frames", ["1", 2]) == [1, 2]
     with pytest.raises(UserError, match="at least two distinct seeds"):
         ch03b_frames.check_rows(ROWS, "3 frames", [1, 1])
+    with pytest.raises(UserError, match="unique name"):
+        ch03b_frames.check_rows([{"name": "3 frames"}, {"name": "3 Frames!"}], "3 frames", [1, 2])
     with pytest.raises(UserError, match="reference: '9 frames'"):
         ch03b_frames.check_rows(ROWS, "9 frames", [1, 2])

@@ -5,6 +5,7 @@ reference row seed by seed, and each difference is reported with its 95% interva
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -41,11 +42,17 @@ def row_overrides(row: Mapping[str, Any], seed: int | None = None) -> dict[str, 
 def check_rows(rows: Sequence[Mapping[str, Any]], reference: str, seeds: Sequence[Any]) -> list[int]:
     """Rows need unique names and the reference among them; returns the seeds as integers (at least two)."""
     names = [r.get("name") for r in rows]
-    if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
-        raise UserError(f"rows: each row needs a unique name (got {names})")
+    if not all(isinstance(n, str) and n for n in names) or len({row_folder(n) for n in names}) != len(names):
+        raise UserError(f"rows: each row needs a unique name, letters and digits aside (got {names})")
     if reference not in names:
         raise UserError(f"reference: {reference!r} is not one of the rows ({', '.join(names)})")
     return paired_runs.seeds_of(seeds)
+
+
+def row_folder(name: str) -> str:
+    """A row's folder under `rows_dir`, from its name ("3 frames, zero flow" -> "3-frames-zero-flow"), so that
+    adding or reordering rows leaves the finished ones where a re-run finds them."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "row"
 
 
 def row_configs(rows: Sequence[Mapping[str, Any]], seeds: Sequence[int], rows_dir: str | Path, reference: str,
@@ -55,8 +62,8 @@ def row_configs(rows: Sequence[Mapping[str, Any]], seeds: Sequence[int], rows_di
     (`paired_runs.pair_initial_weights`)."""
     out = {}
     for seed in seeds:
-        configs = {row["name"]: make(Path(rows_dir) / f"row{i}" / f"seed{seed}", seed, row_overrides(row, seed))
-                   for i, row in enumerate(rows)}
+        configs = {row["name"]: make(Path(rows_dir) / row_folder(row["name"]) / f"seed{seed}", seed,
+                                     row_overrides(row, seed)) for row in rows}
         ref_model = configs[reference].model
         for name, cfg in configs.items():
             out[name, seed] = paired_runs.pair_initial_weights(cfg, ref_model, Path(rows_dir) / "init")
