@@ -111,7 +111,7 @@ def effects_figure(lines: Sequence[Mapping[str, Any]], reference: str) -> Any:
     The y axis spans every interval and marker and always shows 0."""
     rows = [line["row"] for line in average_lines(lines)]
     fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(rows) + 1.5), 3.8))
-    ax.axhspan(-TARGET_DB, TARGET_DB, color="0.92", zorder=0, label=f"target half-width ±{TARGET_DB} dB")
+    ax.axhspan(-TARGET_DB, TARGET_DB, color="0.92", zorder=0, label=f"±{TARGET_DB} dB (the target precision)")
     ax.axhline(0.0, color="0.3", lw=0.8)
     for i, row in enumerate(rows):
         avg = next(line for line in lines if line["row"] == row and line["measure"] == "average")
@@ -124,9 +124,9 @@ def effects_figure(lines: Sequence[Mapping[str, Any]], reference: str) -> Any:
                    label="per clip (mean)" if i == 0 and clips else None, zorder=3)
     ax.set_xticks(np.arange(len(rows)), [r.replace(", ", ",\n") for r in rows], fontsize=8)
     ax.set_xlim(-0.6, len(rows) - 0.3)
-    ax.set_ylabel(f"PSNR-Y minus `{reference}` (dB)")
+    ax.set_ylabel(f"PSNR-Y minus \"{reference}\" (dB)")
     n = max((line["seeds"] for line in lines), default=0)
-    ax.set_title(f"paired by seed ({n} seeds): difference to `{reference}`", fontsize=10)
+    ax.set_title(f"paired by seed ({n} seeds): difference to \"{reference}\"", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
