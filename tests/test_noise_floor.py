@@ -8,7 +8,6 @@ import pytest
 
 from iseebetter_lib.book import ch03b_frames, ch04_ablation, ch05_vid4
 from iseebetter_lib.book.results import RUN_ENV, reference_units
-from iseebetter_lib.errors import UserError
 
 
 def _run(psnr: float, seed: int, clips: dict | None = None, frames: int = 3, model: str = "rbpn") -> dict:
