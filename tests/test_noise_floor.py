@@ -37,6 +37,10 @@ def test_multi_frame_effects_are_paired_by_seed_with_an_interval_and_a_verdict()
     assert "at most 0.05 dB" in text and "**not met**" in text and "Resolved at this budget: `one`." in text
     narrow = [line for line in lines if line["row"] == "one"]
     assert "**met**" in ch03b_frames.target_sentence(narrow, "3 frames")
+    two_seeds = ch03b_frames.effect_lines({k: {s: r for s, r in v.items() if s != 125} for k, v in _study().items()},
+                                          "3 frames")
+    assert "**not claimed**: the study needs at least 3 seeds" in ch03b_frames.target_sentence(
+        [line for line in two_seeds if line["row"] == "one"], "3 frames")
 
 
 def test_multi_frame_means_and_figure():
@@ -56,7 +60,7 @@ def test_the_smoke_budget_says_it_resolves_nothing():
     study = _study()
     lines = ch03b_frames.effect_lines(study, "3 frames")
     smoke = ch03b_frames.budget_sentence(study, lines, "smoke")
-    assert "resolves nothing" in smoke and "3 seeds, where the t factor alone is 4.3;" in smoke
+    assert "resolves nothing" in smoke and "10 steps with 3 seeds (t factor 4.3)" in smoke
     laptop = ch03b_frames.budget_sentence(study, lines, "laptop")
     assert "resolves nothing" not in laptop and "9 trainings of 10 steps" in laptop
 
