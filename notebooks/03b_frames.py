@@ -19,10 +19,12 @@
 #
 # - Why neighbouring frames can add detail a single frame lacks, and why the network must be told where their pixels
 #   came from (alignment, here by optical flow).
-# - A controlled experiment: the same training with different numbers of frames, and with the flow replaced by
-#   zeros, all at one budget and scored on the same test frames.
-# - The **noise floor**: how much two runs of the *same* configuration differ, and why a difference smaller than
-#   that is "not resolved" rather than a result.
+# - A controlled experiment: one frame (DBPN, the single-image branch alone), three and seven frames, and three
+#   frames with the flow replaced by zeros, all at one budget and scored on the same test frames.
+# - A study **paired by seed**: every row trains once per seed, runs with the same seed see the same samples and
+#   start from the same weights where the shapes allow, and each row is compared with the reference seed by seed.
+# - The verdict: an effect is **resolved** when its interval excludes 0, otherwise **not resolved at this budget**,
+#   and the interval's half-width says how large an effect the study could have missed.
 #
 # ## Why more frames should help
 #
@@ -35,17 +37,28 @@
 # branch as input and lets the network learn to use it. Other networks learn the motion implicitly, without any flow
 # input {cite}`jo2018duf`.
 #
-# Two controls make the claim testable. **Frame count**: the same network with more or fewer frames (a 2-frame model
-# sees one neighbour, a 7-frame model six). **Zero flow**: the same neighbours, but the flow channels set to zero, so
-# the motion information is gone while everything else stays: if zero flow scores as well as real flow, this network,
-# at this budget, is not using the flow.
+# Three controls make the claim testable. **One frame**: DBPN {cite}`haris2018dbpn`, RBPN's single-image branch as
+# a model of its own (the paper's Table 3 compares it with RBPN and iSeeBetter {cite}`chadha2020iseebetter`), trained
+# by the same trainer on the same samples. **Frame count**: the same network with three or seven frames (two or six
+# neighbours). **Zero flow**: the same neighbours, but the flow channels set to zero, so the motion information is
+# gone while everything else stays: if zero flow scores as well as real flow, this network, at this budget, is not
+# using the flow.
 #
-# ## The noise floor
+# ## Pairing by seed, and the interval
 #
 # Two trainings of one configuration with different seeds (initial weights and sample order) end at different
-# PSNRs. Their difference is this table's noise floor: a row that differs from the reference by less than it could
-# differ by chance, and is reported as **not resolved**. One pair of seeds is a single sample of that spread, so the
-# floor is itself rough; a careful study runs several seeds per row and reports an interval.
+# PSNRs, by a few hundredths of a dB at this scale, as much as the effects we look for. Two things shrink that
+# noise. **Pairing**: a seed fixes the order of the samples (the sampler and each crop depend only on the seed), and
+# every row starts from the reference's initial weights of that seed wherever the shapes allow (the 7-frame RBPN
+# differs from the 3-frame one only in its output layer; DBPN takes the reference's `feat0` and single-image
+# branch), so two rows trained with one seed share much of their luck, and their *difference* $d_s$ varies less
+# than either score. **Several seeds**: over $n$ seeds the mean difference has the 95% interval
+#
+# $$\bar d \pm t_{0.975,\,n-1}\, \frac{s_d}{\sqrt{n}},$$
+#
+# with $s_d$ the standard deviation of the paired differences. A row is **resolved** from the reference when its
+# interval excludes 0; otherwise it is **not resolved at this budget**, and the half-width is the size of an effect
+# the study could have missed. This study's target is a half-width of at most 0.05 dB.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -57,11 +70,11 @@ cache_dir = "../_build/lab/cache"
 data_root = None
 vid4_root = None  # None: Vid4 from the data home; without it, the embedded held-out clips
 frame_step = 8  # score every n-th test frame
-overrides = {"train.pretrain_steps": 40, "train.gan_steps": 0}  # the budget every row shares
-rows = [{"name": "3 frames", "frames": 3}, {"name": "3 frames, seed 2", "frames": 3, "seed": 124},
-        {"name": "2 frames", "frames": 2}, {"name": "3 frames, zero flow", "frames": 3, "flow": "zero"}]
+overrides = {"train.pretrain_steps": 30, "train.gan_steps": 0, "train.precision": "bf16"}  # every row's budget
+rows = [{"name": "1 frame (DBPN)", "model": "dbpn"}, {"name": "3 frames", "frames": 3},
+        {"name": "7 frames", "frames": 7}, {"name": "3 frames, zero flow", "frames": 3, "flow": "zero"}]
 reference = "3 frames"
-repeat = "3 frames, seed 2"
+seeds = [123, 124, 125]  # every row trains once per seed; rows are compared seed by seed
 
 # %%
 from pathlib import Path
@@ -77,86 +90,93 @@ from iseebetter_lib.book.training_runs import describe, experiment_config
 
 torch.manual_seed(seed)
 CHAPTER = "03b_frames"
-ch03b_frames.check_rows(rows, reference, repeat)
+seeds = ch03b_frames.check_rows(rows, reference, seeds)
 test_set = chapter_test_set(vid4_root, cache_dir)
 show_md(test_set.note)
-configs = {r["name"]: experiment_config(preset_name, Path(rows_dir) / f"row{i}", cache_dir, seed,
-                                        data_root=data_root, overrides={**overrides, **ch03b_frames.row_overrides(r)})
-           for i, r in enumerate(rows)}
+configs = ch03b_frames.row_configs(
+    rows, seeds, rows_dir, reference, lambda out, s, values: experiment_config(preset_name, out, cache_dir, s, data_root=data_root,
+                                                                    overrides={**overrides, **values}))
 
 # %%
 from iseebetter_lib.book import committed, explain
 
-show_md(explain.rows_sentence(rows, reference, repeat))
-show_md("The shared budget (reference row):\n\n" + md_table(describe(configs[reference])))
+show_md(explain.rows_sentence(rows, reference, seeds))
+show_md("The shared budget (reference row):\n\n" + md_table(describe(configs[reference, seeds[0]])))
 
 # %%
-results = {}
-for row in rows:
-    results[row["name"]] = ch03b_frames.run_row(configs[row["name"]], row, test_set, frame_step)
-    r = results[row["name"]]
-    print(f"{row['name']}: {r['steps']} steps in {r['train_s']:.0f} s, PSNR-Y {r['psnr_y']:.3f} dB")
+results = {row["name"]: {} for row in rows}
+for s in seeds:  # seed by seed, so that a stopped run has complete pairs
+    for row in rows:
+        r = results[row["name"]][s] = ch03b_frames.run_row(configs[row["name"], s], row, test_set, frame_step)
+        print(f"{row['name']}, seed {s}: {r['steps']} steps in {r['train_s']:.0f} s, PSNR-Y {r['psnr_y']:.3f} dB")
 
 # %% [markdown]
-# ## The table
+# ## The rows
 #
-# `vs reference` is each row's PSNR-Y minus the reference's; the verdict compares it with the noise floor (the two
-# seeds' difference). PSNR-Y and SSIM-Y are chapter 05's standard protocol. The detail ratio is the high-frequency
-# energy of the output over the ground truth's (1 = as much fine detail as the original; bicubic is well below 1).
+# Each row's absolute scores, averaged over its seeds (chapter 05's protocol: PSNR-Y and SSIM-Y), the seed-to-seed
+# standard deviation of its PSNR-Y, and its gain over its own bicubic base.
 
 # %%
-table = ch03b_frames.table_rows(results, reference, repeat)
-show_md(md_table(committed.plain_verdicts(table), floatfmt=".3f"))
-show_md(ch03b_frames.summary_line(results, reference, repeat))
-save_figure(ch03b_frames.frames_figure(results, reference, repeat), CHAPTER, "frames_psnr", profile)
-save_results(CHAPTER, profile, {"rows": table, "noise_floor_db": ch03b_frames.noise_floor(results, reference, repeat),
-                                "test_set": test_set.dataset, "frame_step": frame_step,
-                                "per_clip": {n: r["clips"] for n, r in results.items()}});
+means = ch03b_frames.means_table(results)
+show_md(md_table(means, floatfmt=".3f"))
+
+# %% [markdown]
+# ## The effects
+#
+# Each row minus the reference, seed by seed: the mean difference, its 95% interval over the seeds and the
+# verdict, on the average over clips and for each clip (a clip's interval is wider: fewer frames, more noise).
+
+# %%
+lines = ch03b_frames.effect_lines(results, reference)
+show_md(md_table(lines, floatfmt=".3f"))
+show_md(ch03b_frames.target_sentence(lines, reference))
+save_figure(ch03b_frames.effects_figure(lines, reference), CHAPTER, "frames_effects", profile)
+reference_sd = next(m["PSNR-Y SD (dB)"] for m in means if m["row"] == reference)
+save_results(CHAPTER, profile, {"design": ch03b_frames.DESIGN, "seeds": seeds, "reference": reference,
+                                "effects": lines, "rows": means, "reference_sd_db": reference_sd,
+                                "target_half_width_db": ch03b_frames.TARGET_DB, "test_set": test_set.dataset,
+                                "frame_step": frame_step,
+                                "per_seed": {n: {str(s): {k: v for k, v in r.items() if k != "config"}
+                                                 for s, r in per.items()} for n, per in results.items()}});
 
 # %% [markdown]
 # ## The committed laptop run
 #
-# The `laptop` profile runs the same machinery at a larger budget; its committed table and figure:
+# The `laptop` profile runs this chapter at a larger budget on a 2-core laptop; its committed results:
 
 # %%
-laptop = committed.show_committed(CHAPTER, figures=("frames_psnr",))
-if laptop:
-    n = laptop["numbers"]
-    unresolved = [r["row"] for r in n["rows"] if r.get("verdict") == "below the noise floor"]
-    show_md(f"There the noise floor is {n['noise_floor_db']:.3f} dB (scored on "
-            f"{explain.dataset_name(n.get('test_set'))}); "
-            f"{len(unresolved)} of the {len(n['rows']) - 2} compared rows are not resolved"
-            + (f" ({', '.join(unresolved)})." if unresolved else "."))
+laptop = committed.committed_results(CHAPTER)
+show_md(ch03b_frames.committed_note(laptop))
+laptop = committed.show_committed(CHAPTER, figures=ch03b_frames.committed_figure_names(laptop))
 
 # %% [markdown]
 # ## What this budget shows
 
 # %%
-gains = [r["psnr_y"] - r["torch_bicubic_psnr_y"] for r in results.values()]
-steps = sorted({r["steps"] for r in results.values()})
-show_md(f"Each row trained {', '.join(map(str, steps))} steps; its gain over its own bicubic base (chapter 05 "
-        f"explains it) ranges from {min(gains):+.3f} to {max(gains):+.3f} dB, and the noise floor is "
-        f"{ch03b_frames.noise_floor(results, reference, repeat):.3f} dB.")
+show_md(ch03b_frames.budget_sentence(results, lines, profile))
 
 # %% [markdown]
-# A short run of a small network shows the experiment's design and its noise floor; whether it resolves the paper's
-# effect is what the verdicts above say. The paper's gains from more frames come from a model about 50 times larger
-# than the `compact` preset, trained for days on Vimeo-90K {cite}`xue2019toflow`.
+# The paper's gains from more frames come from a model about 50 times larger than the `compact` preset, trained for
+# days on Vimeo-90K {cite}`xue2019toflow`; at this scale the effects are smaller, and an effect the interval cannot
+# separate from 0 is reported with the precision the study reached, not as an absence.
 #
 # ## Summary
 #
 # - Neighbouring frames sample the scene at shifted positions; aligned, they hold detail a single LR frame lacks.
-# - RBPN takes the alignment as input: the flow from the target to each neighbour, two extra channels per neighbour.
+# - RBPN takes the alignment as input: the flow from the target to each neighbour, two extra channels per neighbour;
+#   DBPN, its single-image branch alone, is the one-frame control.
 # - The zero-flow row keeps the neighbours but removes the motion: it tests whether the network uses the flow.
-# - A difference between rows means something only against the spread between seeds of the same configuration.
+# - Runs paired by seed share their samples and starting weights; the paired difference over several seeds, with
+#   its 95% interval, says whether an effect is resolved, and if not, how large it could be.
 #
 # ## Exercises
 #
-# 1. Add a row: append `{"name": "5 frames", "frames": 5}` to `rows`. Its training takes about twice as long as the
-#    3-frame row (the recurrence runs once per neighbour); at this budget expect its difference to be not resolved.
-# 2. Score more frames: `frame_step = 2`. The PSNR of every row moves a little (different frames), the rows' order may
-#    change, and the noise floor does not shrink: the spread comes from training, not from the frames scored.
-# 3. A longer budget: `overrides = {"train.pretrain_steps": 400, "train.gan_steps": 0}`. Every row gains more over
-#    bicubic; check whether the differences between rows now exceed the noise floor.
-# 4. *(Harder)* Estimate the floor better: add `{"name": "3 frames, seed 3", "frames": 3, "seed": 125}` and compare
-#    the three reference seeds' spread with the single difference the table uses.
+# 1. Add a row: append `{"name": "5 frames", "frames": 5}` to `rows`. Its training costs about twice the 3-frame
+#    row's (the recurrence runs once per neighbour); predict where its interval falls before you run it.
+# 2. Score more frames: `frame_step = 2`. Every row's PSNR moves a little (different frames), but the intervals
+#    barely narrow: the spread comes from training, not from the frames scored.
+# 3. More seeds: `seeds = [123, 124, 125, 126, 127]`. The runs already finished are reused; check how the
+#    half-widths shrink (the $t$ factor falls from 4.30 at three seeds to 2.78 at five, and $\sqrt{n}$ grows).
+# 4. *(Harder)* How much did pairing buy? From the saved `per_seed` scores, compute each row's interval as if its
+#    runs were unrelated to the reference's (Welch's interval on the two rows' scores, `scipy.stats.ttest_ind`) and
+#    compare its width with the paired one.

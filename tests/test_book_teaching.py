@@ -43,6 +43,20 @@ def test_committed_results_carry_commit_command_and_plain_verdicts(tmp_path):
     assert [p.name for p in committed.committed_figures("03b_frames", root)] == ["frames_psnr.png"]
 
 
+def test_committed_results_of_the_paired_design_show_their_intervals(tmp_path):
+    paired = {**FRAMES, "numbers": {"design": "paired by seed", "reference_sd_db": 0.04, "effects": [
+        {"row": "7 frames", "measure": "average", "seeds": 3, "vs reference (dB)": 0.02, "interval low": -0.03,
+         "interval high": 0.07, "half-width": 0.05, "verdict": "not resolved at this budget (+/-0.050 dB)"},
+        {"row": "7 frames", "measure": "city", "seeds": 3, "vs reference (dB)": 0.1, "interval low": 0.0,
+         "interval high": 0.2, "half-width": 0.1, "verdict": "x"}]}}
+    home = tmp_path / "figures" / "laptop"
+    home.mkdir(parents=True)
+    (home / "03b_frames.json").write_text(json.dumps(paired))
+    text = committed.committed_markdown("03b_frames", tmp_path)
+    assert "| 7 frames |" in text and "not resolved at this budget" in text and "city" not in text
+    assert committed.seed_spread(tmp_path) == 0.04
+
+
 def test_missing_committed_results_say_so_in_one_line(tmp_path):
     assert committed.committed_results("05_vid4", tmp_path) is None
     assert "No committed `laptop` results for `05_vid4`" in committed.committed_markdown("05_vid4", tmp_path)
@@ -76,10 +90,11 @@ def test_bars_start_at_zero_and_dots_state_their_range():
 
 
 def test_generated_text_names_only_what_runs():
-    rows = [{"name": "3 frames", "frames": 3}, {"name": "3 frames, seed 2", "frames": 3, "seed": 124},
+    rows = [{"name": "3 frames", "frames": 3}, {"name": "1 frame (DBPN)", "model": "dbpn"},
             {"name": "2 frames", "frames": 2}]
-    text = explain.rows_sentence(rows, "3 frames", "3 frames, seed 2")
+    text = explain.rows_sentence(rows, "3 frames", [123, 124])
     assert "`2 frames`" in text and "5 frames" not in text and "zero" not in text
+    assert "DBPN" in text and "6 trainings" in text and "123, 124" in text
     held_out = SimpleNamespace(is_vid4=False, clips=["bikes_01", "bikes_05"])
     sentence = explain.scored_sentence(held_out, 4, {"clips": {"bikes_01": {"frames": 3}, "bikes_05": {"frames": 2}}})
     assert "Vid4" not in sentence and "every 4th frame, 5 frames in all" in sentence

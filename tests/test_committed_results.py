@@ -18,6 +18,23 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = "laptop"
 HOME = results_home(PROFILE, REPO)
 JSONS = sorted(p for p in HOME.glob("*.json") if p.name != BOOK_FILE) if HOME.is_dir() else []
+# Chapters redesigned since the committed run, with the design marker a run of the new design saves: until a laptop
+# run replaces them, their committed results (shown in the book labelled as the previous design) keep the old
+# parameters and figures. Once the committed JSON carries the marker the checks apply again and the entry must go.
+AWAITING_RERUN = {"03b_frames": "paired by seed"}
+
+
+def awaiting_rerun(chapter: str) -> bool:
+    """The committed result of `chapter` is of a design the chapter no longer runs (see AWAITING_RERUN)."""
+    if chapter not in AWAITING_RERUN:
+        return False
+    data = json.loads((HOME / f"{chapter}.json").read_text())
+    return (data.get("numbers") or {}).get("design") != AWAITING_RERUN[chapter]
+
+
+def test_awaiting_rerun_entries_are_still_needed():
+    stale = [c for c in AWAITING_RERUN if (HOME / f"{c}.json").is_file() and not awaiting_rerun(c)]
+    assert not stale, f"{stale}: re-run with the new design; remove from AWAITING_RERUN"
 
 
 def test_the_committed_results_are_there():
@@ -53,6 +70,8 @@ def test_every_committed_figure_is_saved_by_a_chapter():
     assert figures, f"results JSON in {HOME} but no figures"
     for png in figures:
         chapter = png.parent.name
+        if awaiting_rerun(chapter):
+            continue
         assert chapter in sources, f"{png}: folder {chapter!r} is not a chapter of book.yml"
         assert any(p.match(png.stem) for p in figure_names(sources[chapter])), \
             f"{png}: no save_figure call in {sources[chapter].name} makes a figure of this name"
@@ -65,6 +84,9 @@ def test_result_json_matches_book_yml_and_names_its_commit():
     for path in JSONS:
         data = json.loads(path.read_text())
         run = plan.get(path.stem)
+        if awaiting_rerun(path.stem):
+            assert re.fullmatch(r"[0-9a-f]{40}", data["commit"] or ""), f"{path}: no commit recorded"
+            continue
         assert run is not None, f"{path}: not a notebook of the {PROFILE} profile"
         assert data["profile"] == PROFILE and data["chapter"] == run.chapter
         assert data["parameters"] == unsubstitute(run.parameters, subst), \

@@ -1,4 +1,4 @@
-"""The noise-floor tables of chapters 03b and 04b, the machine-speed ratio and the shipped model's card data."""
+"""The multi-frame study's paired effects (chapter 03b), the noise-floor table of chapter 04b, the machine-speed ratio and the shipped model's card data."""
 
 from __future__ import annotations
 
@@ -8,34 +8,71 @@ import pytest
 
 from iseebetter_lib.book import ch03b_frames, ch04_ablation, ch05_vid4
 from iseebetter_lib.book.results import RUN_ENV, reference_units
-from iseebetter_lib.errors import UserError
 
 
-def _row(psnr: float, frames: int = 3, flow: str = "pyflow", seed: int = 123) -> dict:
-    return {"psnr_y": psnr, "ssim_y": 0.7, "hf_ratio": 0.25, "frames": frames, "flow": flow, "seed": seed,
-            "steps": 10, "train_s": 1.0, "torch_bicubic_psnr_y": 23.9}
+def _run(psnr: float, seed: int, clips: dict | None = None, frames: int = 3, model: str = "rbpn") -> dict:
+    return {"psnr_y": psnr, "ssim_y": 0.7, "hf_ratio": 0.25, "frames": frames, "flow": "pyflow", "model": model,
+            "seed": seed, "steps": 10, "train_s": 1.0, "torch_bicubic_psnr_y": 24.0,
+            "clips": clips or {"calendar": psnr - 2.0, "city": psnr + 1.0}}
 
 
-def test_multi_frame_table_judges_rows_against_the_two_seed_spread():
-    results = {"ref": _row(24.580), "ref2": _row(24.575, seed=124), "two": _row(24.578, frames=2),
-               "zero": _row(24.560, flow="zero")}
-    assert ch03b_frames.noise_floor(results, "ref", "ref2") == pytest.approx(0.005)
-    verdicts = {r["row"]: r["verdict"] for r in ch03b_frames.table_rows(results, "ref", "ref2")}
-    assert verdicts == {"ref": "reference", "ref2": "second seed (noise floor)", "two": "below the noise floor",
-                        "zero": "beyond the noise floor"}
-    line = ch03b_frames.summary_line(results, "ref", "ref2")
-    assert "0.005 dB" in line and "`zero`" in line and "`two`" not in line
-    quiet = {k: results[k] for k in ("ref", "ref2", "two")}
-    assert "No configuration differs" in ch03b_frames.summary_line(quiet, "ref", "ref2")
+def _study() -> dict:
+    """Three seeds: `one` is 0.20 dB below the reference with little seed-to-seed noise in the difference (paired),
+    `seven` is level with it within a wide spread."""
+    ref = {123: 24.60, 124: 24.70, 125: 24.50}
+    return {"3 frames": {s: _run(v, s) for s, v in ref.items()},
+            "one": {s: _run(v - 0.20 + 0.01 * k, s, frames=1, model="dbpn") for k, (s, v) in enumerate(ref.items())},
+            "seven": {s: _run(v + d, s, frames=7) for (s, v), d in zip(ref.items(), (0.10, -0.12, 0.03))}}
 
 
-def test_rows_need_unique_names_and_their_reference():
-    with pytest.raises(UserError, match="unique name"):
-        ch03b_frames.check_rows([{"name": "a"}, {"name": "a"}], "a", "a")
-    with pytest.raises(UserError, match="repeat: 'b'"):
-        ch03b_frames.check_rows([{"name": "a"}], "a", "b")
-    assert ch03b_frames.row_overrides({"frames": 5, "flow": "zero", "seed": 7}) == {
-        "model.nFrames": 5, "data.nFrames": 5, "data.flow.backend": "zero", "train.seed": 7}
+def test_multi_frame_effects_are_paired_by_seed_with_an_interval_and_a_verdict():
+    lines = ch03b_frames.effect_lines(_study(), "3 frames")
+    avg = {line["row"]: line for line in ch03b_frames.average_lines(lines)}
+    assert set(avg) == {"one", "seven"}  # the reference is not compared with itself
+    assert avg["one"]["vs reference (dB)"] == pytest.approx(-0.19) and avg["one"]["seeds"] == 3
+    assert avg["one"]["half-width"] < 0.05 and avg["one"]["verdict"] == "resolved (loss)"
+    assert avg["seven"]["verdict"].startswith("not resolved at this budget (+/-")
+    assert {line["measure"] for line in lines if line["row"] == "one"} == {"average", "calendar", "city"}
+    text = ch03b_frames.target_sentence(lines, "3 frames")
+    assert "at most 0.05 dB" in text and "**not met**" in text and "Resolved at this budget: `one`." in text
+    narrow = [line for line in lines if line["row"] == "one"]
+    assert "**met**" in ch03b_frames.target_sentence(narrow, "3 frames")
+    two_seeds = ch03b_frames.effect_lines({k: {s: r for s, r in v.items() if s != 125} for k, v in _study().items()},
+                                          "3 frames")
+    assert "**not claimed**: the study needs at least 3 seeds" in ch03b_frames.target_sentence(
+        [line for line in two_seeds if line["row"] == "one"], "3 frames")
+
+
+def test_multi_frame_means_and_figure():
+    means = {m["row"]: m for m in ch03b_frames.means_table(_study())}
+    assert means["3 frames"]["PSNR-Y (dB, mean)"] == pytest.approx(24.60)
+    assert means["3 frames"]["PSNR-Y SD (dB)"] == pytest.approx(0.10)
+    assert means["one"]["model"] == "DBPN" and means["one"]["flow"] == "-"
+    lines = ch03b_frames.effect_lines(_study(), "3 frames")
+    fig = ch03b_frames.effects_figure(lines, "3 frames")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert low < -0.19 - 0.0 and high > 0.0  # every interval and 0 are in view
+    assert "3 frames" in ax.get_ylabel() and len(ax.get_xticks()) == 2
+
+
+def test_the_smoke_budget_says_it_resolves_nothing():
+    study = _study()
+    lines = ch03b_frames.effect_lines(study, "3 frames")
+    smoke = ch03b_frames.budget_sentence(study, lines, "smoke")
+    assert "resolves nothing" in smoke and "10 steps with 3 seeds (t factor 4.3)" in smoke
+    laptop = ch03b_frames.budget_sentence(study, lines, "laptop")
+    assert "resolves nothing" not in laptop and "9 trainings of 10 steps" in laptop
+
+
+def test_committed_results_of_the_previous_design_are_labelled():
+    old = {"numbers": {"noise_floor_db": 0.0685, "rows": []}}
+    assert "previous design" in ch03b_frames.committed_note(old) and "0.069 dB" in ch03b_frames.committed_note(old)
+    assert ch03b_frames.committed_figure_names(old) == ("frames_psnr",)
+    new = {"numbers": {"design": ch03b_frames.DESIGN}}
+    assert "previous" not in ch03b_frames.committed_note(new)
+    assert ch03b_frames.committed_figure_names(new) == ("frames_effects",)
+    assert ch03b_frames.committed_note(None) == ""
 
 
 def test_ablation_floor_is_the_largest_second_seed_difference():

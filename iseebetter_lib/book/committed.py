@@ -33,10 +33,11 @@ def committed_results(notebook: str, root: str | Path | None = None) -> dict[str
 
 
 def seed_spread(root: str | Path | None = None) -> float:
-    """The committed spread between two training seeds of one configuration (chapter 03b's noise floor, dB), the
-    precision of a single training run; 0.0 when not committed."""
-    data = committed_results("03b_frames", root) or {}
-    return float((data.get("numbers") or {}).get("noise_floor_db") or 0.0)
+    """The committed seed-to-seed spread of one configuration (chapter 03b: the reference row's standard deviation
+    over seeds, or in its previous design the difference of two seeds; dB), the precision of a single training
+    run; 0.0 when not committed."""
+    numbers = (committed_results("03b_frames", root) or {}).get("numbers") or {}
+    return float(numbers.get("reference_sd_db") or numbers.get("noise_floor_db") or 0.0)
 
 
 def committed_figures(chapter: str, root: str | Path | None = None) -> list[Path]:
@@ -80,6 +81,9 @@ def _training(n: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _frames(n: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if "effects" in n:  # the paired design: each row's average difference with its interval and verdict
+        keep = ("row", "seeds", "vs reference (dB)", "interval low", "interval high", "half-width", "verdict")
+        return [{k: r.get(k) for k in keep} for r in n["effects"] if r.get("measure") == "average"]
     keep = ("row", "frames", "flow", "seed", "steps", "PSNR-Y (dB)", "SSIM-Y", "vs reference (dB)", "verdict")
     return [{k: _verdict(r.get(k)) for k in keep if k in r} for r in n.get("rows", [])]
 

@@ -68,20 +68,24 @@ def schedule_sentence(train: Any) -> str:
             f"discriminator lr {train.d_lr:g}.")
 
 
-def rows_sentence(rows: Any, reference: str, repeat: str) -> str:
-    """What the multi-frame chapter trains, from its `rows` parameter (so the text names only rows that run)."""
+def rows_sentence(rows: Any, reference: str, seeds: Any) -> str:
+    """What the multi-frame chapter trains, from its `rows` and `seeds` parameters (so the text names only rows that
+    run)."""
     def what(r: Any) -> str:
+        if r.get("model") == "dbpn":
+            return f"`{r['name']}` (DBPN, the single-image branch alone, one frame)"
         parts = [f"{r.get('frames', 'preset')} frames"]
         if r.get("flow") == "zero":
             parts.append("flow replaced by zeros")
-        if "seed" in r:
-            parts.append(f"seed {r['seed']}")
         return f"`{r['name']}` ({', '.join(parts)})"
 
-    others = [what(r) for r in rows if r["name"] not in (reference, repeat)]
-    return (f"This run trains {len(rows)} configurations at one budget: the reference `{reference}`, its repeat "
-            f"`{repeat}` with another seed (the noise floor)"
-            + (f", and {', '.join(others)}." if others else "."))
+    others = [what(r) for r in rows if r["name"] != reference]
+    seeds = list(seeds)
+    return (f"This run trains {len(rows)} configurations at one budget, each once per seed "
+            f"({', '.join(map(str, seeds))}: {len(rows) * len(seeds)} trainings): the reference `{reference}`"
+            + (f", and {', '.join(others)}." if others else ".")
+            + " Runs with the same seed see the same samples in the same order and start from the same weights "
+              "wherever the shapes allow.")
 
 
 def ordinal(n: int) -> str:
