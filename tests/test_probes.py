@@ -119,4 +119,4 @@ def test_table_arithmetic_and_sentences():
     assert rows[1]["diff a (dB)"] == pytest.approx(-0.5) and rows[1]["diff b (dB)"] == pytest.approx(-0.3)
     assert rows[1]["SSIM-Y"] == 0.75
     (sentence,) = probe_sentences(rows)
-    assert "0.400 dB" in sentence and "neighbouring frames" in sentence
+    assert "0.400 dB" in sentence and "neighbouring frames bring" in sentence

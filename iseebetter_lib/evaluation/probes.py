@@ -134,7 +134,7 @@ def probe_table(scores: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def probe_sentences(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """One sentence per probe: how many dB that input is worth to the model as trained."""
-    what = {"copies": "The neighbouring frames (their content, with their motion)",
+    what = {"copies": "What the neighbouring frames bring (their content, with its motion)",
             "zero_flow": "The optical flow, given the real neighbours,",
             "shuffled": "The neighbours' order (which neighbour sits in which place)"}
     out = []
