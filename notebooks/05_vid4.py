@@ -22,8 +22,8 @@
 # - Why the protocol (border crop, Y or RGB, the bicubic used to make the LR frames, BI or BD degradation) moves a
 #   table by more than the gaps between the methods in it.
 # - Temporal consistency: tOF, and the temporal profiles that show flicker.
-# - What the model trained in chapter 03 gains over bicubic, and how it compares with the model the repository ships.
-# - What the trained model uses: its score with the neighbours, the flows or their order taken away.
+# - What the model trained in chapter 03 gains over bicubic, how it compares with the model the repository ships, and
+#   what each of its inputs is worth to it: its score with the neighbours, the flows or their order taken away.
 #
 # ## The standard test set
 #
