@@ -143,7 +143,10 @@ def probe_sentences(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             continue
         worth, before, after = -row["diff (dB)"], row["PSNR-Y (dB)"] - row["diff (dB)"], row["PSNR-Y (dB)"]
         name = what.get(row["probe"], row["probe"])
-        if worth >= 0:
+        if abs(worth) < 5e-4:
+            out.append(f"{name} is worth nothing measurable to the model as trained (probe '{row['probe']}' moves "
+                       f"PSNR-Y by less than 0.001 dB, {before:.3f} dB unmodified).")
+        elif worth > 0:
             out.append(f"{name} is worth {worth:.3f} dB to the model as trained (probe '{row['probe']}' lowers "
                        f"PSNR-Y from {before:.3f} to {after:.3f} dB).")
         else:
