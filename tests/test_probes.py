@@ -121,6 +121,7 @@ def test_table_arithmetic_and_sentences():
     (sentence,) = probe_sentences(rows)
     assert "is worth 0.400 dB" in sentence and "neighbouring frames bring" in sentence
     rows[1].update({"diff (dB)": 0.2, "PSNR-Y (dB)": 26.2})
-    assert "worth nothing to the model" in probe_sentences(rows)[0] and "raises PSNR-Y by 0.200" in probe_sentences(rows)[0]
+    (sentence,) = probe_sentences(rows)
+    assert "worth nothing to the model" in sentence and "raises PSNR-Y by 0.200" in sentence
     rows[1].update({"diff (dB)": -0.0001, "PSNR-Y (dB)": 25.9999})
     assert "nothing measurable" in probe_sentences(rows)[0]
