@@ -72,3 +72,28 @@ def test_the_variant_table_shows_perception():
     row.update({"variant": "tv", "NIQE": None, "NIQE note": ap.NA, "tOF": 0.8, "bicubic tOF": 1.2})
     (table,) = [t for title, t in ablation_tables([row]).items() if title.startswith("Perception")]
     assert table[0]["NIQE scored on"] == ap.NA and table[0]["tOF"] == 0.8 and table[0]["bicubic tOF"] == 1.2
+
+
+def test_a_scored_variant_records_niqe_as_not_applicable_on_small_frames_and_its_tof(tmp_path):
+    pytest.importorskip("iseebetter_lib.flow")
+    import torch
+    from synthetic import moving_clip, write_frames
+
+    from iseebetter_lib.book.ch04_ablation import score_variant
+    from iseebetter_lib.config import preset
+    from iseebetter_lib.models import build_generator
+    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+
+    cfg = preset("tiny").model
+    torch.manual_seed(0)
+    path = tmp_path / "generator.pt"
+    save_checkpoint(path, generator_file_state(build_generator(cfg).eval().state_dict(), cfg))
+    write_frames(tmp_path / "clips" / "c", moving_clip(4, 32, seed=1))
+    summary = {"checkpoint": str(path), "history": [], "steps": 0, "seconds": 0.0}
+    data = score_variant("pixel", {"pixel": 1.0}, summary, tmp_path / "out", eval_frames=0,
+                         vid4_root=tmp_path / "clips", dataset="folder", tof_frames=3, tof_clip="c",
+                         tof_crop=(0, 0, 8, 8))
+    row = data["row"]
+    assert row["NIQE"] is None and row["NIQE note"] == ap.NA and row["bicubic NIQE"] is None
+    assert row["tOF"] is not None and row["tOF"] >= 0 and row["bicubic tOF"] >= 0
+    assert (tmp_path / "out" / "ablation.json").is_file()
