@@ -85,12 +85,13 @@ if floors and not any(r["verdict"].startswith("resolved") for r in judged):
 # discriminator's loss rises again.
 
 # %%
-from iseebetter_lib.book.ablation_perception import gan_trade_figure
+from iseebetter_lib.book.ablation_perception import gan_trade_figure, gan_trade_sentence
 from iseebetter_lib.book.ch04_ablation import collect_histories
 
 histories = collect_histories(ablation_dir, variants)
 save_figure(gan_trade_figure({k: v for k, v in histories.items() if k not in repeats}), CHAPTER, "gan_trade",
             profile)
+show_md(" ".join(s for s in (gan_trade_sentence(k, v) for k, v in histories.items() if k not in repeats) if s))
 gan_s = {r["variant"]: r["train s"] for r in rows}
 show_md("Training time per variant (s): " + ", ".join(f"`{k}` {v:.0f}" for k, v in gan_s.items()) + ".")
 

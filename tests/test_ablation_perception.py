@@ -63,6 +63,12 @@ def test_gan_trade_reads_the_gan_stage_of_the_log():
                {"step": 3, "stage": "gan", "loss": 0.4, "d_loss": 1.1, "d_hr": 0.7, "d_sr": 0.3}]
     assert ap.gan_trade(history) == [{"step": 2, "D(HR)": 0.6, "D(SR)": 0.4, "D loss": 1.3, "G loss": 0.5},
                                      {"step": 3, "D(HR)": 0.7, "D(SR)": 0.3, "D loss": 1.1, "G loss": 0.4}]
+    assert ap.gan_trade_sentence("a", history) == ("`a`: the gap D(HR) - D(SR) went from +0.20 (step 2) to its "
+                                                   "widest, +0.40, at step 3, and the generator had not won it back "
+                                                   "by the end.")
+    later = history + [{"step": 4, "stage": "gan", "loss": 0.4, "d_loss": 1.3, "d_hr": 0.55, "d_sr": 0.45}]
+    assert "won 0.30 of it back by step 4" in ap.gan_trade_sentence("a", later)
+    assert ap.gan_trade_sentence("pixel", history[:1]) is None
     fig = ap.gan_trade_figure({"a": history, "pixel": history[:1]})
     assert len(fig.axes[0].lines) == 3  # D(HR), D(SR) of `a` and the 0.5 line; `pixel` has no GAN stage
 

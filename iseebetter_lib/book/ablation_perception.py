@@ -141,6 +141,21 @@ def gan_trade(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "G loss": r.get("loss")} for r in history if r.get("stage") == "gan" and "step" in r]
 
 
+def gan_trade_sentence(name: str, history: Sequence[Mapping[str, Any]]) -> str | None:
+    """How far the discriminator got ahead over the GAN stage (D(HR) - D(SR)) and whether the generator won some of it
+    back (the gap fell again after its widest point); None without a logged GAN stage."""
+    rows = [r for r in gan_trade(history) if r["D(HR)"] is not None and r["D(SR)"] is not None]
+    if len(rows) < 2:
+        return None
+    gaps = [r["D(HR)"] - r["D(SR)"] for r in rows]
+    widest = int(np.argmax(gaps))
+    back = gaps[widest] - gaps[-1]
+    trade = (f"then the generator won {back:.2f} of it back by step {rows[-1]['step']}" if back > 0.05 else
+             "and the generator had not won it back by the end")
+    return (f"`{name}`: the gap D(HR) - D(SR) went from {gaps[0]:+.2f} (step {rows[0]['step']}) to its widest, "
+            f"{gaps[widest]:+.2f}, at step {rows[widest]['step']}, {trade}.")
+
+
 def gan_trade_figure(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> Any:
     """Left: D(HR) and D(SR) over the GAN stage per variant (0.5 = cannot tell real from generated); right: the
     discriminator's loss. Variants without a GAN stage are left out."""
