@@ -150,6 +150,9 @@ def gan_trade_sentence(name: str, history: Sequence[Mapping[str, Any]]) -> str |
     gaps = [r["D(HR)"] - r["D(SR)"] for r in rows]
     widest = int(np.argmax(gaps))
     back = gaps[widest] - gaps[-1]
+    if gaps[widest] < 0.05:
+        return (f"`{name}`: the discriminator never got ahead over {rows[-1]['step'] - rows[0]['step']} logged steps "
+                f"(D(HR) - D(SR) at most {gaps[widest]:+.2f}): no trade at this budget.")
     trade = (f"then the generator won {back:.2f} of it back by step {rows[-1]['step']}" if back > 0.05 else
              "and the generator had not won it back by the end")
     return (f"`{name}`: the gap D(HR) - D(SR) went from {gaps[0]:+.2f} (step {rows[0]['step']}) to its widest, "
