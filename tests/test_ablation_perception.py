@@ -69,7 +69,7 @@ def test_gan_trade_reads_the_gan_stage_of_the_log():
     later = history + [{"step": 4, "stage": "gan", "loss": 0.4, "d_loss": 1.3, "d_hr": 0.55, "d_sr": 0.45}]
     assert "won 0.30 of it back by step 4" in ap.gan_trade_sentence("a", later)
     assert ap.gan_trade_sentence("pixel", history[:1]) is None
-    level = [{**r, "d_sr": r["d_hr"] - 0.01} for r in history]
+    level = [{**r, "d_sr": r["d_hr"] - 0.01} for r in history[1:]]
     assert "never got ahead" in ap.gan_trade_sentence("a", level)
     fig = ap.gan_trade_figure({"a": history, "pixel": history[:1]})
     assert len(fig.axes[0].lines) == 3  # D(HR), D(SR) of `a` and the 0.5 line; `pixel` has no GAN stage
