@@ -168,7 +168,8 @@ else:
 # is worth to the model *as trained*: a property of these weights, not of the architecture.
 
 # %%
-probe_models = {"trained in chapter 03": LoadedGenerator(generator, model_cfg, inference_cfg)}
+this_run = "trained in chapter 03" + (" (this run ships it as laptop.pt)" if ship_to else "")
+probe_models = {this_run: LoadedGenerator(generator, model_cfg, inference_cfg)}
 if shipped is not None:
     probe_models[f"shipped ({shipped.name})"] = shipped
 probe_results = {}
