@@ -57,6 +57,7 @@ gan_steps = 12
 eval_frames = 3  # test frames per clip scored (0: all)
 frame_step = 1  # score every n-th of them
 crop_clip = "calendar"  # the clip whose first scored frame chapter 04b shows for every variant
+tof_frames = 8  # consecutive frames of the temporal-profile crop for tOF (0: no tOF)
 vid4_root = None  # None: Vid4 from the data home; without it, the embedded held-out clips
 overrides = {"train.lr": 2e-4}
 
@@ -77,7 +78,7 @@ from iseebetter_lib.book.ch04_ablation import ablation_markdown, score_variant
 from iseebetter_lib.book.figures import save_figure
 from iseebetter_lib.book.results import save_results
 from iseebetter_lib.book.training_runs import describe, experiment_config, run_training, trained_checkpoint
-from iseebetter_lib.book.vgg_note import vgg_status
+from iseebetter_lib.book.ablation_perception import vgg_meaning
 
 # %%
 from iseebetter_lib.book import by_hand, charts, committed
@@ -96,7 +97,7 @@ show_md(f"**Variant `{variant}`**, weights: " + ", ".join(f"{k} {v:g}" for k, v 
            "The generator starts from scratch."))
 show_md(md_table(describe(cfg)))
 if weights.get("perceptual", 0):
-    show_md(vgg_status(cfg.train.loss))
+    show_md(vgg_meaning(cfg.train.loss))
 
 # %%
 summary = run_training(cfg, progress=False)
@@ -109,13 +110,21 @@ if sparse:
 
 # %% [markdown]
 # `d_hr` and `d_sr` are the discriminator's mean probabilities that real and generated patches are real: both start
-# near 0.5 (it cannot tell them apart) and move apart as it learns. The loss terms are logged weighted, as they enter
-# the generator's loss.
+# near 0.5 (it cannot tell them apart) and move apart as it learns; when the generator answers, `d_sr` climbs back
+# and the discriminator's loss rises: the two *trade*. The loss terms are logged weighted, as they enter the
+# generator's loss.
+#
+# Beside PSNR, SSIM and the detail ratio, each variant is scored on perception: **NIQE** {cite}`mittal2013niqe`
+# (a no-reference naturalness score: the distance of the image's local statistics from those of pristine natural
+# images; lower is more natural; it needs frames larger than 192x192 and is "n/a" on smaller ones) on the scored
+# outputs' Y channel, and **tOF** {cite}`chu2020tecogan` (flicker; lower is steadier) on consecutive frames of one
+# clip crop, as chapter 05's temporal profile.
 
 # %%
 result = score_variant(variant, weights, summary, out_dir, eval_frames=eval_frames, vid4_root=test_set.root,
                        dataset=test_set.dataset, frame_step=frame_step,
-                       crop_clip=crop_clip if test_set.is_vid4 else test_set.profile_clip)
+                       crop_clip=crop_clip if test_set.is_vid4 else test_set.profile_clip,
+                       tof_frames=tof_frames, tof_clip=test_set.profile_clip, tof_crop=test_set.profile_crop)
 show_md(ablation_markdown([result["row"]]))
 save_results(CHAPTER, profile, {"row": result["row"], "history": summary["history"]});
 

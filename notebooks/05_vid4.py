@@ -22,7 +22,8 @@
 # - Why the protocol (border crop, Y or RGB, the bicubic used to make the LR frames, BI or BD degradation) moves a
 #   table by more than the gaps between the methods in it.
 # - Temporal consistency: tOF, and the temporal profiles that show flicker.
-# - What the model trained in chapter 03 gains over bicubic, and how it compares with the model the repository ships.
+# - What the model trained in chapter 03 gains over bicubic, how it compares with the model the repository ships, and
+#   what each of its inputs is worth to it: its score with the neighbours, the flows or their order taken away.
 #
 # ## The standard test set
 #
@@ -70,6 +71,7 @@ run_dir = "../_build/lab/runs/compact"
 vid4_root = None  # None: Vid4 from the data home (`iseebetter fetch vid4`)
 cache_dir = "../_build/lab/cache"  # without Vid4: the embedded sample videos' held-out clips, built here
 frame_step = 4
+probe_step = 8  # every N-th frame for the input probes (4 scorings per model)
 profile_frames = 8  # consecutive frames for the temporal profile
 published = False  # also score the published RBPN and iSeeBetter generators when their weights are present
 compare_shipped = True  # also score the shipped model (laptop.pt) on the same frames, when present
@@ -128,9 +130,9 @@ show_md(explain.protocol_sentence(result))
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
 show_md(ch05_vid4.verdict(rows, floor=committed.seed_spread()))
-save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset,
-                                "frame_step": frame_step,
-                                "clips": ch05_vid4.clip_averages(result)});
+numbers = {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset, "frame_step": frame_step,
+           "clips": ch05_vid4.clip_averages(result)}
+save_results(CHAPTER, profile, numbers);
 
 # %% [markdown]
 # ## Beside the shipped model
@@ -141,7 +143,7 @@ save_results(CHAPTER, profile, {"gain_rows": rows, "average": result["average"],
 
 # %%
 from iseebetter_lib.models.shipped import shipped_weights
-from iseebetter_lib.models.checkpoints import load_generator_file
+from iseebetter_lib.models.checkpoints import LoadedGenerator, load_generator_file
 
 shipped = shipped_weights() if compare_shipped and not ship_to else None
 if shipped is None:
@@ -153,6 +155,29 @@ else:
     show_md(md_table([{"model": "trained in chapter 03", **ch05_vid4.score_row(test_set.dataset, result)},
                       {"model": f"shipped ({shipped.name})", **ch05_vid4.score_row(test_set.dataset, s_result)}],
                      floatfmt=".3f"))
+
+# %% [markdown]
+# ## What the model uses
+#
+# A model trained with neighbours and flows need not use them. Without training anything, we can ask the trained
+# model directly: score it on the same frames with one input taken away. **Copies**: every neighbour replaced by a
+# copy of the target frame (and the flows zeroed, since copies do not move), which leaves the model no more than a
+# single image; **zero flow**: the real neighbours without their flows; **shuffled**: the real neighbours with their
+# flows, in a fixed shuffled order. The unmodified model runs through the same wrapper, so the only difference
+# between two rows is the input (`evaluation/probes.py`). The difference to the unmodified model is what that input
+# is worth to the model *as trained*: a property of these weights, not of the architecture.
+
+# %%
+this_run = "trained in chapter 03" + (" (this run ships it as laptop.pt)" if ship_to else "")
+probe_models = {this_run: LoadedGenerator(generator, model_cfg, inference_cfg)}
+if shipped is not None:
+    probe_models[f"shipped ({shipped.name})"] = shipped
+probe_results = {}
+for label, probed in probe_models.items():
+    p_rows, p_sentences = ch05_vid4.probe_rows(probed, test_set.root, probe_step, test_set.dataset, device)
+    probe_results[label] = p_rows
+    show_md(f"**{label}**\n\n" + md_table(p_rows, floatfmt=".3f") + "\n\n" + " ".join(p_sentences))
+save_results(CHAPTER, profile, {**numbers, "probes": probe_results, "probe_step": probe_step});
 
 # %% [markdown]
 # ## Visual comparison
@@ -271,6 +296,8 @@ if interactive:
 #   between published methods: compare numbers only under one stated protocol.
 # - A model with a bicubic residual path is judged by its gain over that base.
 # - Frame scores miss flicker; temporal profiles and tOF measure it.
+# - Probing a trained model (neighbours as copies of the target, zero flow, shuffled neighbours) says what each
+#   input is worth to it as trained, at no training cost.
 #
 # ## Exercises
 #

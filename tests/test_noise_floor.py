@@ -75,16 +75,6 @@ def test_committed_results_of_the_previous_design_are_labelled():
     assert ch03b_frames.committed_note(None) == ""
 
 
-def test_ablation_floor_is_the_largest_second_seed_difference():
-    rows = [{"variant": "pixel", "PSNR-Y": 24.50}, {"variant": "adv", "PSNR-Y": 24.48},
-            {"variant": "all", "PSNR-Y": 24.495}, {"variant": "all2", "PSNR-Y": 24.485}]
-    floor, judged = ch04_ablation.noise_floor_rows(rows, "pixel", {"all2": "all"})
-    assert floor == pytest.approx(0.01)
-    assert [r["verdict"] for r in judged] == ["base", "beyond the noise floor", "below the noise floor",
-                                              "second seed of all"]
-    assert ch04_ablation.noise_floor_rows(rows, "pixel", {})[0] == 0.0
-
-
 def test_reference_units_use_the_slower_measurement():
     assert reference_units(600.0, {"before": 300.0, "after": 250.0}) == pytest.approx(2000.0)
 

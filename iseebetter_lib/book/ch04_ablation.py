@@ -10,7 +10,6 @@ import numpy as np
 
 from iseebetter_lib.book.charts import value_dots
 from iseebetter_lib.book.display import read_json, write_json
-from iseebetter_lib.book.noise_floor import floor_verdict
 from iseebetter_lib.book.plots import floor_bars
 from iseebetter_lib.config import LOSS_TERMS
 from iseebetter_lib.errors import UserError
@@ -19,21 +18,27 @@ FILE = "ablation.json"
 COLUMNS = ("variant", "w_pixel", "w_perceptual", "w_adversarial", "w_tv", "steps", "train s", "PSNR-Y", "SSIM-Y",
            "detail ratio", "bicubic detail ratio", "torch-bicubic PSNR-Y", "gain over base (dB)",
            "final pretrain loss", "final GAN G loss", "final pixel",
-           "final perceptual", "final adversarial", "final tv")
+           "final perceptual", "final adversarial", "final tv", "NIQE", "NIQE note", "bicubic NIQE", "tOF",
+           "bicubic tOF")
 
 
 def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[str, Any], out_dir: str | Path,
                   eval_frames: int = 2, vid4_root: str | Path | None = None,
-                  dataset: str = "vid4", frame_step: int = 1, crop_clip: str | None = None) -> dict[str, Any]:
+                  dataset: str = "vid4", frame_step: int = 1, crop_clip: str | None = None,
+                  tof_frames: int = 0, tof_clip: str | None = None,
+                  tof_crop: tuple[int, int, int, int] | None = None) -> dict[str, Any]:
     """Evaluate the variant's checkpoint on Vid4 (first `eval_frames` frames per clip, 0 = all, every
     `frame_step`-th) and write `out_dir/ablation.json` with one comparison row; the first scored frame of
     `crop_clip` is kept as `out_dir/crop_frame.npy` (with bicubic and ground truth) for the side-by-side crops.
-    ``dataset="folder"``: another folder of clips at `vid4_root`."""
+    The row also holds NIQE of the scored outputs (where large enough) and tOF on `tof_frames` consecutive frames of
+    an LR crop of `tof_clip` (`book.ablation_perception`). ``dataset="folder"``: another folder of clips."""
     from iseebetter_lib.evaluation import EvalOptions, evaluate, to_json_dict
 
     options = EvalOptions(dataset, vid4_root, max_frames=eval_frames or None, frame_step=frame_step,
-                          baselines=["torch_bicubic", "bicubic"], progress=False, keep_frames=crop_clip is not None)
+                          baselines=["torch_bicubic", "bicubic"], progress=False, keep_frames=True)
     result = evaluate(options, summary["checkpoint"])
+    perception = _perception(result, summary["checkpoint"], vid4_root, dataset, eval_frames,
+                             (tof_frames, tof_clip, tof_crop))
     if crop_clip is not None:
         _save_crop_frames(result, crop_clip, vid4_root, dataset, Path(out_dir))
     last_pre = [r for r in summary["history"] if r.get("stage") == "pretrain"]
@@ -46,11 +51,35 @@ def score_variant(variant: str, weights: Mapping[str, float], summary: Mapping[s
            "final pretrain loss": last_pre[-1]["loss"] if last_pre else None,
            "final GAN G loss": last_gan[-1]["loss"] if last_gan else None}
     row["gain over base (dB)"] = row["PSNR-Y"] - row["torch-bicubic PSNR-Y"]
+    row.update(perception)
     for term in LOSS_TERMS:  # weighted terms of the last GAN-stage window
         row[f"final {term}"] = last_gan[-1].get(term) if last_gan else None
     data = {"row": row, "evaluation": to_json_dict(result), "history": summary["history"]}
     write_json(Path(out_dir) / FILE, data)
     return data
+
+
+def _perception(result: Mapping[str, Any], checkpoint: str | Path, root: str | Path | None, dataset: str,
+                eval_frames: int, tof: tuple[int, str | None, Any]) -> dict[str, Any]:
+    """NIQE of the kept outputs and of MATLAB bicubic on the same frames; tOF (`tof`: frames, clip, LR crop) of the
+    model and of bicubic."""
+    from iseebetter_lib.book.ablation_perception import niqe_of_frames, variant_tof
+    from iseebetter_lib.book.temporal_profile import PROFILE_CROP
+    from iseebetter_lib.data.eval_sets import EvalSet
+    from iseebetter_lib.evaluation.upscalers import bicubic_upscale
+
+    value, n, note = niqe_of_frames(result["_frames"])
+    out: dict[str, Any] = {"NIQE": value, "NIQE frames": n, "NIQE note": note, "bicubic NIQE": None,
+                           "tOF": None, "bicubic tOF": None}
+    if value is not None:
+        lr = {c.name: c.lr[result["clips"][c.name]["frame_indices"]]
+              for c in EvalSet(dataset, root, "BI", 4, eval_frames or None) if c.name in result["_frames"]}
+        out["bicubic NIQE"] = niqe_of_frames({k: bicubic_upscale(v) for k, v in lr.items()})[0]
+    tof_frames, tof_clip, tof_crop = tof
+    if tof_frames >= 2 and tof_clip is not None:
+        out["tOF"], out["bicubic tOF"] = variant_tof(checkpoint, root, dataset, tof_clip, tof_crop or PROFILE_CROP,
+                                                     tof_frames)
+    return out
 
 
 CROP_FILE = "crop_frame.npz"
@@ -81,23 +110,6 @@ def crop_images(ablation_dir: str | Path, variants: Sequence[str]) -> dict[str, 
     return images
 
 
-def noise_floor_rows(rows: Sequence[Mapping[str, Any]], base: str, repeats: Mapping[str, str]) -> tuple[
-        float, list[dict[str, Any]]]:
-    """The noise floor (largest PSNR-Y difference between a variant and its second-seed run) and, per variant, its
-    difference to `base` (the pixel-only variant) with a verdict against that floor."""
-    by = {r["variant"]: r for r in rows}
-    floor = max((abs(by[a]["PSNR-Y"] - by[b]["PSNR-Y"]) for b, a in repeats.items() if a in by and b in by),
-                default=0.0)
-    out = []
-    for r in rows:
-        diff = r["PSNR-Y"] - by[base]["PSNR-Y"]
-        verdict = ("base" if r["variant"] == base else f"second seed of {repeats[r['variant']]}"
-                   if r["variant"] in repeats else floor_verdict(diff, floor))
-        out.append({"variant": r["variant"], "PSNR-Y (dB)": r["PSNR-Y"], f"vs {base} (dB)": diff,
-                    "detail ratio": r.get("detail ratio"), "verdict": verdict})
-    return floor, out
-
-
 def collect_ablation(ablation_dir: str | Path, variants: Sequence[str]) -> list[dict[str, Any]]:
     """The rows of every variant, in order; a missing variant is an error naming it."""
     rows = []
@@ -110,6 +122,11 @@ def collect_ablation(ablation_dir: str | Path, variants: Sequence[str]) -> list[
     return rows
 
 
+def collect_histories(ablation_dir: str | Path, variants: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each variant's logged training history (what `score_variant` stored), in order."""
+    return {name: read_json(Path(ablation_dir) / name / FILE).get("history", []) for name in variants}
+
+
 # the comparison in readable parts (<= 7 columns each), units in the headers: title -> (header, row key) pairs
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "Loss weights and training": (("variant", "variant"), ("pixel", "w_pixel"), ("perceptual", "w_perceptual"),
@@ -119,6 +136,9 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("variant", "variant"), ("PSNR (dB)", "PSNR-Y"), ("SSIM", "SSIM-Y"),
         ("torch bicubic PSNR (dB)", "torch-bicubic PSNR-Y"), ("gain over bicubic (dB)", "gain over base (dB)"),
         ("detail ratio", "detail ratio"), ("bicubic detail ratio", "bicubic detail ratio")),
+    "Perception (NIQE: no reference, lower = more natural; tOF: temporal flicker, lower = steadier)": (
+        ("variant", "variant"), ("NIQE", "NIQE"), ("bicubic NIQE", "bicubic NIQE"), ("NIQE scored on", "NIQE note"),
+        ("tOF", "tOF"), ("bicubic tOF", "bicubic tOF"), ("detail ratio", "detail ratio")),
     "Final losses (weighted terms, last GAN-stage logging window)": (
         ("variant", "variant"), ("pretrain loss", "final pretrain loss"), ("GAN G loss", "final GAN G loss"),
         ("pixel", "final pixel"), ("perceptual", "final perceptual"), ("adversarial", "final adversarial"),

@@ -89,3 +89,18 @@ def model_card(run_dir: str | Path, scores: list[dict[str, Any]], profile: str) 
                        "Vimeo-90K). On the videos alone, longer training scores lower on Vid4; more varied footage "
                        "is the lever (the `laptop` preset's measurements).",
                        "Pixel loss only (no adversarial stage), so it is PSNR-oriented."]}
+
+
+def probe_rows(model: Any, test_root: str | Path, frame_step: int, dataset: str = "vid4",
+               device: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """What `model` (a generator file or a `LoadedGenerator`) uses: `evaluation.probes`' table (the unmodified model
+    and each probe, scored on the same frames through the same wrapper) and one sentence per probe."""
+    from iseebetter_lib.evaluation import EvalOptions
+    from iseebetter_lib.evaluation.probes import probe_scores, probe_sentences, probe_table
+
+    scores = probe_scores(EvalOptions(dataset, test_root, frame_step=frame_step, progress=False), model,
+                          {"device": device})
+    rows = probe_table(scores)
+    if len(rows) == 1:
+        return rows, ["A one-frame model has no neighbours or flows to take away: nothing to probe."]
+    return rows, probe_sentences(rows)

@@ -98,13 +98,13 @@ def _ordered(rows: Any, first: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def _ablation(n: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return _ordered(n.get("judged", []), ("variant", "PSNR-Y (dB)"))
+    return _ordered(n.get("judged", []), ("variant", "PSNR-Y", "PSNR-Y (dB)"))
 
 
 def _variant(n: Mapping[str, Any]) -> list[dict[str, Any]]:
     row = n.get("row") or {}
-    keep = ("variant", "steps", "PSNR-Y", "SSIM-Y", "detail ratio", "gain over base (dB)")
-    return [{k: row.get(k) for k in keep}]
+    keep = ("variant", "steps", "PSNR-Y", "SSIM-Y", "detail ratio", "gain over base (dB)", "NIQE", "tOF")
+    return [{k: row.get(k) for k in keep if k in row or k not in ("NIQE", "tOF")}]
 
 
 def _scores(n: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -47,7 +47,7 @@ def pair_initial_weights(cfg: Any, reference_model: Any, init_dir: str | Path) -
     """`cfg` itself when it trains the reference's model (the seed alone gives the same start) or starts from given
     weights; otherwise writes its paired start (`paired_state`) as a generator file in `init_dir` and returns `cfg`
     with `train.init_weights` naming it, so the ordinary trainer starts from it."""
-    from iseebetter_lib.models.weights import generator_file_state, save_checkpoint
+    from iseebetter_lib.models.checkpoints import generator_file_state, save_checkpoint
 
     if cfg.train.init_weights or dataclasses.asdict(cfg.model) == dataclasses.asdict(reference_model):
         return cfg
