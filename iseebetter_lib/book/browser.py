@@ -170,12 +170,14 @@ class Chromium:
 
     def screenshot(self, path: str | Path, full_page: bool = True) -> Path:
         """Save a PNG of the page (the whole page, up to 6000 px high, by default)."""
-        params: dict[str, Any] = {"format": "png"}
-        if full_page:
-            height = min(int(self.evaluate("document.documentElement.scrollHeight") or 900), 6000)
-            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": 1280, "height": height,
-                                                             "scale": 1})
-        data = self.send("Page.captureScreenshot", **params)["data"]
+        height = min(int(self.evaluate("document.documentElement.scrollHeight") or 900), 6000) if full_page else 900
+        # a window as tall as the page (captureBeyondViewport shifts the book's sticky layout sideways)
+        self.send("Emulation.setDeviceMetricsOverride", width=1280, height=height, deviceScaleFactor=1, mobile=False)
+        try:
+            self._pump(0.3)
+            data = self.send("Page.captureScreenshot", format="png")["data"]
+        finally:
+            self.send("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
