@@ -7,6 +7,9 @@ references the equivalence and flow tests need ship in tests/data, so those run 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,49 @@ def _single_thread_torch():
     torch.set_num_threads(int(os.environ.get("ISEEBETTER_TEST_THREADS", "1")))
     yield
     torch.set_num_threads(threads)
+
+
+class _DownloadHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        srv = self.server
+        srv.ranges.append(self.headers.get("Range"))
+        data = srv.files.get(self.path)
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and srv.honour_range:
+            start = int(rng.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if srv.cuts > 0:  # send a third of the body, then drop the connection
+            srv.cuts -= 1
+            self.wfile.write(body[:len(body) // 3])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    """A file server on 127.0.0.1 for download tests: `files` (path -> bytes), the Range headers it saw
+    (`ranges`), how many responses to cut after a third of the body (`cuts`), whether it honours Range."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _DownloadHandler)
+    srv.files, srv.ranges, srv.cuts, srv.honour_range = {}, [], 0, True
+    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()

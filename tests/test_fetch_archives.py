@@ -12,13 +12,12 @@ import io
 import os
 import socket
 import tarfile
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
 import pytest
+from bad_inputs_support import fingerprint
 
 from iseebetter_lib import cli
 from iseebetter_lib.data import home
@@ -163,18 +162,6 @@ ARCHIVES: list[tuple[str, str, Callable[[], bytes], tuple[str, ...]]] = [
 ]
 
 
-def _snapshot(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under `root`, and every folder."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            out[os.path.relpath(os.path.join(dirpath, d), root)] = "<dir>"
-        for f in filenames:
-            p = os.path.join(dirpath, f)
-            out[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return out
-
-
 def _one_error_line(err: str, *words: str) -> str:
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("iseebetter: error: "), err
@@ -209,51 +196,25 @@ def test_a_bad_archive_is_one_line_and_keeps_the_installed_copy(installed, tmp_p
                                                                   words):
     bad = tmp_path / file_name
     bad.write_bytes(build())
-    before = _snapshot(installed)
+    before = fingerprint(installed)
     code = cli.main(["fetch", "vimeo90k", "--dest", str(installed), "--from", str(bad), "--force", "--quiet"])
     assert code == 2
     _one_error_line(capsys.readouterr().err, str(bad), *words)
-    assert _snapshot(installed) == before  # the installed copy and manifest as they were, no partial files left
+    assert fingerprint(installed) == before  # the installed copy and manifest as they were, no partial files left
     assert bad.exists()  # the user's own file is never removed
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        data = self.server.files.get(self.path)
-        if data is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    srv.files = {}
-    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
 
 
 @pytest.mark.parametrize("build_id", ["zip-crc-stored", "zip-encrypted-member", "tgz-truncated", "not-an-archive"])
 def test_a_bad_download_is_removed_and_the_installed_copy_kept(installed, server, capsys, build_id):
     _, file_name, build, words = next(a for a in ARCHIVES if a[0] == build_id)
     server.files["/dl/" + file_name] = build()
-    before = _snapshot(installed)
+    before = fingerprint(installed)
     code = cli.main(["fetch", "vimeo90k", "--dest", str(installed), "--from", f"{server.url}/dl/{file_name}",
                      "--force", "--quiet"])
     assert code == 2
     _one_error_line(capsys.readouterr().err, str(installed / "downloads" / file_name), *words,
                     "the download was removed")
-    assert _snapshot(installed) == before  # no downloads/ folder, no partial file, the install untouched
+    assert fingerprint(installed) == before  # no downloads/ folder, no partial file, the install untouched
 
 
 def _vid4_zip() -> bytes:
@@ -312,8 +273,8 @@ def test_a_folder_whose_member_is_a_device_is_refused_before_writing(installed, 
             out.symlink_to("/dev/zero")
         else:
             out.write_bytes(data)
-    before = _snapshot(installed)
+    before = fingerprint(installed)
     assert cli.main(["fetch", "vimeo90k", "--dest", str(installed), "--from", str(src.parent), "--force",
                      "--quiet"]) == 2
     _one_error_line(capsys.readouterr().err, BAD, "not a regular file", "character device")
-    assert _snapshot(installed) == before
+    assert fingerprint(installed) == before
