@@ -126,9 +126,8 @@ def run_book(profile: str, only: str | list[str] | None = None, root: str | Path
 
 
 def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, profile: str,
-              only: str | list[str] | None, progress: bool, log: Callable[[str], None] | None,
+              only: str | list[str] | None, progress: bool, log: Callable[[str], None],
               dry_run: bool) -> list[ChapterResult]:
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out_dir = build / "notebooks"
     # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
     profile_env = spec.env(profile)
