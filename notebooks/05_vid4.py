@@ -57,9 +57,10 @@
 # ## Why the protocol matters
 #
 # Published methods on Vid4 differ by tenths of a dB: in the paper's Table 3, iSeeBetter's average is 0.31 dB above
-# RBPN's and 0.12 dB above VSR-DUF's. Protocol choices move a number by more than that: PSNR on Y is typically 1.2 to
-# 1.6 dB above PSNR on RGB for the same frames; an LR made with a bicubic that does not antialias (OpenCV's) instead of
-# MATLAB's moves even the bicubic baseline by up to 0.35 dB; and BI and BD results are different tasks altogether. A
+# RBPN's and 0.12 dB above VSR-DUF's. Protocol choices move a number by more than that: PSNR on Y and PSNR on RGB of
+# the same frames differ by more than a dB (this run measures the gap below); an LR made with a bicubic that does not
+# antialias instead of MATLAB's moves even the bicubic baseline (chapter 01 measures by how much); and BI and BD
+# results are different tasks altogether. A
 # comparison is only as good as its stated protocol, which is why every table here names its own, and why the paper's
 # (whose protocol is not stated) sits beside ours as a reference rather than a target.
 
