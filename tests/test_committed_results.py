@@ -22,6 +22,7 @@ JSONS = sorted(p for p in HOME.glob("*.json") if p.name != BOOK_FILE) if HOME.is
 # run replaces them, their committed results (shown in the book labelled as the previous design) keep the old
 # parameters and figures. Once the committed JSON carries the marker the checks apply again and the entry must go.
 AWAITING_RERUN = {  # chapter -> whether a result's numbers are of the new design
+    "03_training": lambda numbers: ((numbers.get("config") or {}).get("train") or {}).get("compile") is True,
     "03b_frames": lambda numbers: numbers.get("design") == "paired by seed",
     "04_ablation": lambda numbers: "niqe" in (numbers.get("row") or {}),  # NIQE and tOF beside PSNR/SSIM
     "04b_ablation_compare": lambda numbers: "floors" in numbers,  # the floor from three seeds, per measure

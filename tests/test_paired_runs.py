@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from iseebetter_lib.book import ch03b_frames, paired_runs
+from iseebetter_lib.book import ch03b_frames, paired_runs, training_runs
 from iseebetter_lib.config import DataConfig, build
 from iseebetter_lib.data import TrainingDataset
 from iseebetter_lib.data.sources import Clip
@@ -111,7 +111,7 @@ def test_a_finished_row_and_seed_is_reused(tmp_path, monkeypatch):
     cfg.train.pretrain_steps += 1  # another configuration in the same folder is trained afresh
     paired_runs.run_scored(cfg, test_set, 1, {"name": "r"}, train=train)
     assert calls == [4, 4]
-    assert json.loads((tmp_path / "run" / paired_runs.ROW_FILE).read_text())["config"] == paired_runs.plain_config(cfg)
+    assert json.loads((tmp_path / "run" / paired_runs.ROW_FILE).read_text())["config"] == training_runs.plain_config(cfg)
 
 
 def test_seeds_must_be_at_least_two_distinct_integers():

@@ -41,9 +41,10 @@ def register(subparsers) -> None:
     sub = book.add_subparsers(dest="book_command", metavar="{run,build}")
     run = sub.add_parser("run", help="execute the chapters with papermill into _build/<profile>/notebooks")
     run.add_argument("--profile", choices=PROFILES, default="smoke",
-                     help="smoke: CPU, minutes; laptop: CPU, about 70 minutes, results committed under "
+                     help="smoke: CPU, minutes; laptop: CPU, about 2 hours on 2 cores, results committed under "
                           "figures/laptop/ and the shipped model iseebetter_lib/weights/laptop.pt; full: GPU, the paper's "
-                          "configuration (default: smoke)")
+                          "configuration (default: smoke). A stopped run continues where it stopped when "
+                          "run again: finished trainings are reused, an unfinished one resumes")
     run.add_argument("--only", metavar="NAME", default=None,
                      help="run only these chapters (comma-separated names, e.g. 03_training)")
     run.add_argument("--root", default=None, help="repository holding book.yml (default: this checkout)")

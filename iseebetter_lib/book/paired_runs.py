@@ -13,7 +13,6 @@ DBPN: `feat0` and the `DBPN` branch); the rest keep the row's own seeded initial
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -60,16 +59,11 @@ def pair_initial_weights(cfg: Any, reference_model: Any, init_dir: str | Path) -
     return cfg
 
 
-def plain_config(cfg: Any) -> dict[str, Any]:
-    """`cfg.to_dict()` as it reads back from a JSON file (tuples become lists), to compare with a saved run's."""
-    return json.loads(json.dumps(cfg.to_dict(), default=str))
-
-
 def run_scored(cfg: Any, test_set: Any, frame_step: int, describe: Mapping[str, Any],
                train: Callable[[Any], Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Train one (row, seed) configuration and score it on `test_set`; a finished run of the same configuration
     (its `row.json` in the run's folder) is reused, so a stopped study resumes at its first unfinished run."""
-    from iseebetter_lib.book.training_runs import run_training
+    from iseebetter_lib.book.training_runs import plain_config, run_training
     from iseebetter_lib.evaluation import EvalOptions, evaluate
 
     path = Path(cfg.train.out_dir) / ROW_FILE
