@@ -382,3 +382,49 @@ def test_ablation_comparison_splits_into_readable_tables():
                                   "gain over bicubic (dB)": 12, "detail ratio": 9, "bicubic detail ratio": 10}
     text = ablation_markdown([row])
     assert text.count("| variant |") == len(TABLES) and f"**{quality}**" in text
+
+
+ONCE = GOOD.replace("# %%\nimport json", "# %%\nimport pathlib, time\nmark = pathlib.Path(out + '.tried')\n"
+                    "if variant == 'fast' and not mark.exists():\n    mark.write_text('x')\n    time.sleep(0.5)\n"
+                    "    raise RuntimeError('stopped the first time')\n\n# %%\nimport json")
+
+
+@pytest.mark.slow
+def test_a_stopped_run_continued_records_every_part_in_book_json(tmp_path):
+    """The first run stops in b_second__fast; the same command again completes. book.json's times add up both
+    parts (the stopped chapter's time included) and list them."""
+    root = make_book(tmp_path, second=ONCE)
+    with pytest.raises(ChapterFailed, match="stopped the first time"):
+        run_book("smoke", root=root, progress=False, log=lambda m: None)
+    book_file = root / "_build" / "smoke" / "figures" / "book.json"
+    assert not book_file.exists()
+    run_book("smoke", root=root, progress=False, log=lambda m: None)
+    book = json.loads(book_file.read_text())
+    first, second = book["parts"]
+    assert set(first["chapters"]) == {"a_first", "b_second__slow"} and first["stopped_in"]["b_second__fast"] >= 0.5
+    assert set(second["chapters"]) == {"a_first", "b_second__slow", "b_second__fast"} and second["complete"]
+    for name in ("a_first", "b_second__slow"):
+        assert book["seconds"][name] == pytest.approx(first["chapters"][name] + second["chapters"][name], abs=0.11)
+    assert book["seconds"]["b_second__fast"] == pytest.approx(
+        first["stopped_in"]["b_second__fast"] + second["chapters"]["b_second__fast"], abs=0.11)
+    assert book["total_seconds"] == pytest.approx(sum(book["seconds"].values()), abs=0.5)
+
+    run_book("smoke", root=root, progress=False, log=lambda m: None)  # a complete run in one part: no parts
+    assert "parts" not in json.loads(book_file.read_text())
+
+
+def test_a_killed_part_is_marked_and_the_next_run_continues_the_list(tmp_path):
+    from iseebetter_lib.book import run_parts
+
+    build = tmp_path / "b"
+    run_parts.begin(build, "abc", 400.0)
+    run_parts.chapter_started(build, "03_training")  # then SIGKILL: nothing more is written
+    run_parts.begin(build, "abc", 300.0)
+    parts = run_parts.read_parts(build)
+    assert len(parts) == 2 and parts[0]["stopped_in"] == {"03_training": None} and not parts[0]["in_progress"]
+    run_parts.chapter_finished(build, "03_training", 12.0)
+    assert run_parts.chapter_seconds(run_parts.complete(build, 310.0)) == {"03_training": 12.0}
+    run_parts.begin(build, "abc", 300.0)  # after a complete run a new list starts
+    assert len(run_parts.read_parts(build)) == 1
+    run_parts.begin(build, "other commit", 300.0)  # and after a run of other code
+    assert len(run_parts.read_parts(build)) == 1

@@ -58,8 +58,10 @@ def profile_times(profile: str, timings: Mapping[str, Any], root: Path) -> dict[
         record = _read(results_home(name, root) / BOOK_FILE) if name != "smoke" else None
         own = _read(root / "_build" / name / "timings.json") if name == "smoke" else None
         if record and record.get("total_seconds"):
+            parts = len(record.get("parts") or []) or 1
             out[name] = (f"{record['total_seconds'] / 60:.0f} min (`{record.get('command')}` at commit "
-                         f"`{str(record.get('commit'))[:7]}`, {record.get('machine', {}).get('cpus', '?')} CPUs)")
+                         f"`{str(record.get('commit'))[:7]}`, {record.get('machine', {}).get('cpus', '?')} CPUs"
+                         + (f", in {parts} parts: stopped and run again" if parts > 1 else "") + ")")
         elif own and chapter_seconds(own):
             out[name] = f"{sum(chapter_seconds(own).values()) / 60:.1f} min (the last smoke run in this checkout)"
         else:

@@ -104,14 +104,18 @@ def reference_units(total_s: float, reference_ms: Mapping[str, float]) -> float:
 
 
 def save_book_timings(profile: str, timings: Mapping[str, float], command: str, root: str | Path | None = None,
-                      reference_ms: Mapping[str, float] | None = None) -> Path:
+                      reference_ms: Mapping[str, float] | None = None,
+                      parts: list[Mapping[str, Any]] | None = None) -> Path:
     """`book.json`: each notebook's wall time, the total, and the machine-speed reference (our flow on the bikes
-    pair, ms, before and after the run) with the total in units of it, for a complete run of a profile."""
+    pair, ms, before and after the run) with the total in units of it, for a complete run of a profile. A run made
+    in several `parts` (stopped and run again) records them; its times add up every part (`book.run_parts`)."""
     total = round(float(sum(timings.values())), 1)
     data = {"profile": profile, "command": command, **provenance(root),
             "seconds": {k: round(float(v), 1) for k, v in timings.items()}, "total_seconds": total,
             "machine_reference_ms": dict(reference_ms or {}),
             "total_in_reference_units": round(reference_units(total, reference_ms)) if reference_ms else None}
+    if parts:
+        data["parts"] = [dict(p) for p in parts]
     path = results_home(profile, root) / BOOK_FILE
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path

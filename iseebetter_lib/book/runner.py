@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, reference_units, save_book_timings,
-                                        unsubstitute)
+from iseebetter_lib.book import run_parts
+from iseebetter_lib.book.results import (MACHINE_REFERENCE, RUN_ENV, provenance, reference_units,
+                                        save_book_timings, unsubstitute)
 from iseebetter_lib.book.spec import BookSpec, ChapterRun, check_parameters, load_book, parameters_cell
 from iseebetter_lib.deprecation import renamed
 from iseebetter_lib.errors import UserError
@@ -129,7 +132,60 @@ def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, p
               only: str | list[str] | None, progress: bool, log: Callable[[str], None],
               dry_run: bool) -> list[ChapterResult]:
     out_dir = build / "notebooks"
-    # the kernel inherits this environment: it imports the library from this checkout and finds the repo root
+    env_backup = _kernel_env(spec, profile, root, build, dry_run, log)
+    timings_path = build / "timings.json"
+    timings = read_timings(timings_path)
+    results: list[ChapterResult] = []
+    reference_ms = _machine_reference(log)
+    whole = only is None and not dry_run  # a whole-book run: its parts add up to book.json's wall time
+    if whole:
+        run_parts.begin(build, provenance(root)["commit"], reference_ms)
+    command = f"iseebetter book run --profile {profile}" + (" --dry-run" if dry_run else "") + (
+        f" --only {','.join(_only_names(only))}" if only else "")
+    env_backup.setdefault(RUN_ENV, os.environ.get(RUN_ENV))
+    placeholders = spec.placeholders(profile, dry_run)
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous_term = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # SIGTERM = Ctrl-C
+    try:
+        for i, run in enumerate(runs, 1):
+            log(f"[{i}/{len(runs)}] {run.output_name} (limit {run.timeout} s)")
+            os.environ[RUN_ENV] = json.dumps({
+                "output_name": run.output_name, "command": command,
+                "parameters": unsubstitute(run.parameters, placeholders)})
+            if whole:
+                run_parts.chapter_started(build, run.output_name)
+            result = run_chapter(run, out_dir, cwd=root / "notebooks", progress=progress)
+            if whole:
+                run_parts.chapter_finished(build, run.output_name, result.seconds)
+            results.append(result)
+            timings[run.output_name] = round(result.seconds, 1)
+            atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
+            over = " -- OVER its time limit" if result.seconds > run.timeout else ""
+            log(f"[{i}/{len(runs)}] {run.output_name}: {result.seconds:.1f} s{over} -> {result.output}")
+    except BaseException:
+        if whole:
+            run_parts.stopped(build)
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous_term)
+        _restore_env(env_backup)
+    after_ms = _machine_reference(log)
+    reference = {"before": round(reference_ms, 1), "after": round(after_ms, 1)}
+    timings[MACHINE_REFERENCE] = reference
+    atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
+    if whole:
+        parts = run_parts.complete(build, after_ms)
+        seconds = run_parts.chapter_seconds(parts) if len(parts) > 1 else {r.name: r.seconds for r in results}
+        save_book_timings(profile, seconds, command, root, reference, parts if len(parts) > 1 else None)
+    log(_book_line(profile, dry_run, results, reference, (reference_ms, after_ms)))
+    return results
+
+
+def _kernel_env(spec: BookSpec, profile: str, root: Path, build: Path, dry_run: bool,
+                log: Callable[[str], None]) -> dict[str, str | None]:
+    """Set the environment the kernels inherit (they import the library from this checkout and find the repo
+    root; the profile's variables; a dry run's fixtures); returns what to restore afterwards."""
     profile_env = spec.env(profile)
     if dry_run:
         from iseebetter_lib.book.dryrun import fixture_env, prepare_fixtures
@@ -146,36 +202,11 @@ def _run_book(spec: BookSpec, runs: list[ChapterRun], root: Path, build: Path, p
     os.environ.update(profile_env)
     if dry_run:  # VGG weights come from the fixtures' torch hub cache
         os.environ.pop("ISEEBETTER_VGG_WEIGHTS", None)
-    timings_path = build / "timings.json"
-    timings = read_timings(timings_path)
-    results: list[ChapterResult] = []
-    reference_ms = _machine_reference(log)
-    command = f"iseebetter book run --profile {profile}" + (" --dry-run" if dry_run else "") + (
-        f" --only {','.join(_only_names(only))}" if only else "")
-    env_backup.setdefault(RUN_ENV, os.environ.get(RUN_ENV))
-    placeholders = spec.placeholders(profile, dry_run)
-    try:
-        for i, run in enumerate(runs, 1):
-            log(f"[{i}/{len(runs)}] {run.output_name} (limit {run.timeout} s)")
-            os.environ[RUN_ENV] = json.dumps({
-                "output_name": run.output_name, "command": command,
-                "parameters": unsubstitute(run.parameters, placeholders)})
-            result = run_chapter(run, out_dir, cwd=root / "notebooks", progress=progress)
-            results.append(result)
-            timings[run.output_name] = round(result.seconds, 1)
-            atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
-            over = " -- OVER its time limit" if result.seconds > run.timeout else ""
-            log(f"[{i}/{len(runs)}] {run.output_name}: {result.seconds:.1f} s{over} -> {result.output}")
-    finally:
-        _restore_env(env_backup)
-    after_ms = _machine_reference(log)
-    reference = {"before": round(reference_ms, 1), "after": round(after_ms, 1)}
-    timings[MACHINE_REFERENCE] = reference
-    atomic_write_text(timings_path, json.dumps(timings, indent=1, sort_keys=True) + "\n")
-    if only is None and not dry_run:
-        save_book_timings(profile, {r.name: r.seconds for r in results}, command, root, reference)
-    log(_book_line(profile, dry_run, results, reference, (reference_ms, after_ms)))
-    return results
+    return env_backup
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _restore_env(backup: dict[str, str | None]) -> None:
