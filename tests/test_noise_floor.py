@@ -65,6 +65,23 @@ def test_the_smoke_budget_says_it_resolves_nothing():
     assert "resolves nothing" not in laptop and "9 trainings of 10 steps" in laptop
 
 
+def test_each_interval_is_read_as_resolved_bounded_or_open():
+    study = _study()
+    study["zero"] = {s: _run(r["psnr_y"] + d, s) for (s, r), d in zip(study["3 frames"].items(), (-0.005, 0, 0.005))}
+    lines = ch03b_frames.effect_lines(study, "3 frames")
+    text = ch03b_frames.reading_sentence(lines, "3 frames")
+    assert "`one` is resolved from `3 frames`: -0.190 dB." in text
+    assert "`zero` is not resolved, and its interval bounds the effect" in text
+    assert "**absent to within 0.012 dB**" in text
+    assert "`seven` is not resolved and not bounded to the target" in text
+    laptop = ch03b_frames.budget_sentence(study, lines, "laptop")
+    assert text in laptop and "against `3 frames`" in laptop  # the reference found from the rows
+    assert text not in ch03b_frames.budget_sentence(study, lines, "smoke")
+    note = ch03b_frames.committed_note({"numbers": {"design": ch03b_frames.DESIGN, "reference": "3 frames",
+                                                    "effects": lines}})
+    assert ch03b_frames.target_sentence(lines, "3 frames") in note and text in note
+
+
 def test_committed_results_of_the_previous_design_are_labelled():
     old = {"numbers": {"noise_floor_db": 0.0685, "rows": []}}
     assert "previous design" in ch03b_frames.committed_note(old) and "0.069 dB" in ch03b_frames.committed_note(old)

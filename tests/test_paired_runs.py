@@ -112,6 +112,33 @@ def test_a_finished_row_and_seed_is_reused(tmp_path, monkeypatch):
     paired_runs.run_scored(cfg, test_set, 1, {"name": "r"}, train=train)
     assert calls == [4, 4]
     assert json.loads((tmp_path / "run" / paired_runs.ROW_FILE).read_text())["config"] == training_runs.plain_config(cfg)
+    paired_runs.run_scored(cfg, test_set, 2, {"name": "r"}, train=train)  # scored on other frames: scored again
+    assert calls == [4, 4, 4]
+    paired_runs.run_scored(cfg, SimpleNamespace(dataset="vid4", root=None), 2, {"name": "r"}, train=train)
+    assert calls == [4, 4, 4, 4]
+
+
+def test_a_row_whose_starting_weights_changed_is_not_reused(tmp_path, monkeypatch):
+    init = tmp_path / "init.pt"
+    init.write_bytes(b"first start")
+    cfg = _make(tmp_path)(tmp_path / "run", 4, {})
+    cfg.train.init_weights = str(init)
+    result = {"average": {"psnr_y": 25.0, "ssim_y": 0.8}, "clips": {"a": {"psnr_y": 25.0, "frames": 2}},
+              "baselines": {"torch_bicubic": {"average": {"psnr_y": 24.0}}}}
+    monkeypatch.setattr("iseebetter_lib.evaluation.evaluate", lambda *a, **k: result)
+    test_set = SimpleNamespace(dataset="folder", root=None)
+    calls = []
+
+    def train(c):
+        calls.append(c.train.seed)
+        return {"checkpoint": "x.pt", "steps": 2, "seconds": 1.0}
+
+    paired_runs.run_scored(cfg, test_set, 1, {"name": "r"}, train=train)
+    paired_runs.run_scored(cfg, test_set, 1, {"name": "r"}, train=train)
+    assert calls == [4]
+    init.write_bytes(b"another start under the same name")
+    paired_runs.run_scored(cfg, test_set, 1, {"name": "r"}, train=train)
+    assert calls == [4, 4]
 
 
 def test_seeds_must_be_at_least_two_distinct_integers():

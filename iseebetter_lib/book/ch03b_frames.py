@@ -159,14 +159,34 @@ def target_sentence(lines: Sequence[Mapping[str, Any]], reference: str, target: 
     return " ".join(parts)
 
 
+def reading_sentence(lines: Sequence[Mapping[str, Any]], reference: str, target: float = TARGET_DB) -> str:
+    """What each average interval says: a resolved effect, an effect bounded within the target precision (absent
+    at this budget to that precision), or one the seeds leave open."""
+    parts = []
+    for line in average_lines(lines):
+        row, low, high, width = line["row"], line["interval low"], line["interval high"], line["half-width"]
+        if line["verdict"].startswith("resolved"):
+            parts.append(f"`{row}` is resolved from `{reference}`: {line['vs reference (dB)']:+.3f} dB.")
+        elif width <= target:
+            parts.append(f"`{row}` is not resolved, and its interval bounds the effect: at this budget it is worth "
+                         f"between {low:+.3f} and {high:+.3f} dB against `{reference}`, **absent to within "
+                         f"{max(abs(low), abs(high)):.3f} dB**.")
+        else:
+            parts.append(f"`{row}` is not resolved and not bounded to the target: its interval is ±{width:.3f} dB, "
+                         "because its seeds disagree (the per-seed scores in the results JSON show which).")
+    return " ".join(parts)
+
+
 def committed_note(data: Mapping[str, Any] | None) -> str:
-    """How to read the committed laptop results: this design, or the previous one (one seed per row, judged
-    against the spread of a single pair of seeds)."""
+    """How to read the committed laptop results: this design (its verdicts, read from the committed numbers), or
+    the previous one (one seed per row, judged against the spread of a single pair of seeds)."""
     if not data:
         return ""
     numbers = data.get("numbers") or {}
     if numbers.get("design") == DESIGN:
-        return "The committed laptop run uses this chapter's design (rows paired by seed)."
+        reference, lines = numbers.get("reference", "3 frames"), numbers.get("effects") or []
+        return ("The committed laptop run uses this chapter's design (rows paired by seed). "
+                + target_sentence(lines, reference) + " " + reading_sentence(lines, reference)).strip()
     return ("*The committed laptop results below come from the **previous design** of this study (one training run "
             f"per row, judged against the {numbers.get('noise_floor_db', float('nan')):.3f} dB spread of a single "
             "pair of seeds); a laptop run of the paired design replaces them.*")
@@ -196,4 +216,13 @@ def budget_sentence(results: Mapping[str, Mapping[int, Mapping[str, Any]]], line
                  f"(t factor {t:.1f}). Every model is still near its bicubic base, so a difference here, even one "
                  "whose interval excludes 0, measures how fast each row starts to learn, not what more frames or "
                  "the flow are worth; the committed laptop run is the one to read.")
+    elif n >= MIN_SEEDS:
+        text += " " + reading_sentence(lines, reference_of(results, lines))
     return text
+
+
+def reference_of(results: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:
+    """The row the effect lines compare with: the one row of `results` that has no line of its own."""
+    compared = {line["row"] for line in lines}
+    rest = [row for row in results if row not in compared]
+    return rest[0] if len(rest) == 1 else "the reference"

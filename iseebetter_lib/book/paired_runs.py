@@ -61,15 +61,20 @@ def pair_initial_weights(cfg: Any, reference_model: Any, init_dir: str | Path) -
 
 def run_scored(cfg: Any, test_set: Any, frame_step: int, describe: Mapping[str, Any],
                train: Callable[[Any], Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """Train one (row, seed) configuration and score it on `test_set`; a finished run of the same configuration
-    (its `row.json` in the run's folder) is reused, so a stopped study resumes at its first unfinished run."""
-    from iseebetter_lib.book.training_runs import plain_config, run_training
+    """Train one (row, seed) configuration and score it on `test_set`; a finished run of the same configuration,
+    starting weights and scoring (its `row.json` in the run's folder) is reused, so a stopped study resumes at its
+    first unfinished run, and a changed test set re-scores the trained model without training it again."""
+    from iseebetter_lib.book.training_runs import run_key, run_training
     from iseebetter_lib.evaluation import EvalOptions, evaluate
 
     path = Path(cfg.train.out_dir) / ROW_FILE
+    key = run_key(cfg)
+    scored_on = {"dataset": test_set.dataset, "root": None if test_set.root is None else str(test_set.root),
+                 "frame_step": frame_step}
     if path.is_file():
         done = read_json(path)
-        if done.get("config") == plain_config(cfg):
+        if (done.get("config"), done.get("init_digest"), done.get("scored_on")) == (
+                key["config"], key["init_digest"], scored_on):
             return done
     summary = (train or (lambda c: run_training(c, progress=False)))(cfg)
     result = evaluate(EvalOptions(test_set.dataset, test_set.root, frame_step=frame_step, baselines=["torch_bicubic"],
@@ -80,7 +85,7 @@ def run_scored(cfg: Any, test_set: Any, frame_step: int, describe: Mapping[str, 
             "torch_bicubic_psnr_y": result["baselines"]["torch_bicubic"]["average"]["psnr_y"],
             "clips": {c: v["psnr_y"] for c, v in result["clips"].items()},
             "frames_scored": sum(v["frames"] for v in result["clips"].values()),
-            "config": plain_config(cfg)}
+            "config": key["config"], "init_digest": key["init_digest"], "scored_on": scored_on}
     write_json(path, data)
     return data
 
