@@ -34,7 +34,10 @@ def test_multi_frame_effects_are_paired_by_seed_with_an_interval_and_a_verdict()
     assert avg["seven"]["verdict"].startswith("not resolved at this budget (+/-")
     assert {line["measure"] for line in lines if line["row"] == "one"} == {"average", "calendar", "city"}
     text = ch03b_frames.target_sentence(lines, "3 frames")
-    assert "at most 0.05 dB" in text and "**not met**" in text and "Resolved at this budget: `one`." in text
+    assert "at most 0.05 dB" in text and "Resolved at this budget: `one`." in text
+    assert "the target is **met** for `one`; **not met** for `seven` (more seeds" in text
+    assert "the target is **not met** (more seeds" in ch03b_frames.target_sentence(
+        [line for line in lines if line["row"] == "seven"], "3 frames")
     narrow = [line for line in lines if line["row"] == "one"]
     assert "**met**" in ch03b_frames.target_sentence(narrow, "3 frames")
     two_seeds = ch03b_frames.effect_lines({k: {s: r for s, r in v.items() if s != 125} for k, v in _study().items()},

@@ -141,14 +141,18 @@ def target_sentence(lines: Sequence[Mapping[str, Any]], reference: str, target: 
     widest = max(line["half-width"] for line in avg)
     n = avg[0]["seeds"]
     resolved = [line["row"] for line in avg if line["verdict"].startswith("resolved")]
+    wide = [f"`{line['row']}`" for line in avg if not line["half-width"] <= target]
+    narrow = [f"`{line['row']}`" for line in avg if line["half-width"] <= target]
+    widen = "more seeds, or a longer budget that lowers the seed-to-seed spread, would narrow it"
     if n < MIN_SEEDS:
         verdict = (f"**not claimed**: the study needs at least {MIN_SEEDS} seeds, and with {n} the spread of the "
                    f"differences rests on {n - 1} degree{'s' if n != 2 else ''} of freedom.")
-    elif widest <= target:
+    elif not wide:
         verdict = "**met**."
+    elif not narrow:
+        verdict = f"**not met** ({widen})."
     else:
-        verdict = ("**not met** (more seeds, or a longer budget that lowers the seed-to-seed spread, would narrow "
-                   "it).")
+        verdict = f"**met** for {', '.join(narrow)}; **not met** for {', '.join(wide)} ({widen})."
     parts = [f"The target is a 95% interval of half-width at most {target:.2f} dB on the average over clips. "
              f"This run's widest is ±{widest:.3f} dB over {n} seeds: the target is {verdict}"]
     for line in avg:
