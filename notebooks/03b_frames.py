@@ -129,7 +129,7 @@ show_md(md_table(means, floatfmt=".3f"))
 # %%
 lines = ch03b_frames.effect_lines(results, reference)
 show_md(md_table(lines, floatfmt=".3f"))
-show_md(ch03b_frames.target_sentence(lines, reference))
+show_md(ch03b_frames.target_sentence(lines, reference) + " " + ch03b_frames.per_clip_sentence(lines))
 save_figure(ch03b_frames.effects_figure(lines, reference), CHAPTER, "frames_effects", profile)
 reference_sd = next(m["PSNR-Y SD (dB)"] for m in means if m["row"] == reference)
 save_results(CHAPTER, profile, {"design": ch03b_frames.DESIGN, "seeds": seeds, "reference": reference,

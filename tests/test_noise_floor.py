@@ -83,6 +83,9 @@ def test_each_interval_is_read_as_resolved_bounded_or_open():
     note = ch03b_frames.committed_note({"numbers": {"design": ch03b_frames.DESIGN, "reference": "3 frames",
                                                     "effects": lines}})
     assert ch03b_frames.target_sentence(lines, "3 frames") in note and text in note
+    clips = ch03b_frames.per_clip_sentence(lines)
+    assert clips in note and clips.startswith("2 of the 6 per-clip intervals exclude 0 (`one` on calendar (-0.190 dB)")
+    assert "about 0.3 times by chance" in clips
 
 
 def test_committed_results_of_the_previous_design_are_labelled():

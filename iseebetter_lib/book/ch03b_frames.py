@@ -181,6 +181,19 @@ def reading_sentence(lines: Sequence[Mapping[str, Any]], reference: str, target:
     return " ".join(parts)
 
 
+def per_clip_sentence(lines: Sequence[Mapping[str, Any]]) -> str:
+    """How many per-clip intervals exclude 0, beside how many 95% intervals would by chance alone."""
+    clips = [line for line in lines if line["measure"] != "average" and np.isfinite(line["half-width"])]
+    if not clips:
+        return ""
+    hits = [f"`{c['row']}` on {c['measure']} ({c['vs reference (dB)']:+.3f} dB)" for c in clips
+            if c["verdict"].startswith("resolved")]
+    text = (f"{len(hits)} of the {len(clips)} per-clip intervals exclude 0"
+            + (f" ({', '.join(hits)})" if hits else "") + f"; with no effect at all, 95% intervals would exclude 0 "
+            f"about {0.05 * len(clips):.1f} times by chance, so a single clip's verdict is weak evidence.")
+    return text
+
+
 def committed_note(data: Mapping[str, Any] | None) -> str:
     """How to read the committed laptop results: this design (its verdicts, read from the committed numbers), or
     the previous one (one seed per row, judged against the spread of a single pair of seeds)."""
@@ -190,7 +203,8 @@ def committed_note(data: Mapping[str, Any] | None) -> str:
     if numbers.get("design") == DESIGN:
         reference, lines = numbers.get("reference", "3 frames"), numbers.get("effects") or []
         return ("The committed laptop run uses this chapter's design (rows paired by seed). "
-                + target_sentence(lines, reference) + " " + reading_sentence(lines, reference)).strip()
+                + " ".join(filter(None, (target_sentence(lines, reference), reading_sentence(lines, reference),
+                                         per_clip_sentence(lines))))).strip()
     return ("*The committed laptop results below come from the **previous design** of this study (one training run "
             f"per row, judged against the {numbers.get('noise_floor_db', float('nan')):.3f} dB spread of a single "
             "pair of seeds); a laptop run of the paired design replaces them.*")
