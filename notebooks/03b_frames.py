@@ -148,7 +148,7 @@ save_results(CHAPTER, profile, {"design": ch03b_frames.DESIGN, "seeds": seeds, "
 # %%
 laptop = committed.committed_results(CHAPTER)
 show_md(ch03b_frames.committed_note(laptop))
-laptop = committed.show_committed(CHAPTER, figures=ch03b_frames.committed_figure_names(laptop))
+laptop = committed.show_committed(CHAPTER, figures=("frames_effects",))
 
 # %% [markdown]
 # ## What this budget shows

@@ -21,40 +21,39 @@ from iseebetter_lib.errors import UserError  # noqa: E402
 
 FRAMES = {"chapter": "03b_frames", "profile": "laptop", "commit": "027d5a823562c0166d367b80d555ba926ce74533",
           "command": "iseebetter book run --profile laptop", "machine": {"cpus": 2, "torch": "2.13.0+cpu"},
-          "numbers": {"noise_floor_db": 0.0685, "test_set": "vid4",
-                      "rows": [{"row": "3 frames", "PSNR-Y (dB)": 24.74, "verdict": "reference"},
-                               {"row": "2 frames", "PSNR-Y (dB)": 24.68, "verdict": "below the noise floor"}]}}
+          "numbers": {"design": "paired by seed", "reference_sd_db": 0.0685, "test_set": "vid4", "effects": [
+              {"row": "7 frames", "measure": "average", "seeds": 3, "vs reference (dB)": 0.02, "interval low": -0.03,
+               "interval high": 0.07, "half-width": 0.05, "verdict": "not resolved at this budget (+/-0.050 dB)"},
+              {"row": "7 frames", "measure": "city", "seeds": 3, "vs reference (dB)": 0.1, "interval low": 0.0,
+               "interval high": 0.2, "half-width": 0.1, "verdict": "x"}]}}
+ABLATION = {**FRAMES, "chapter": "04b_ablation_compare", "numbers": {"judged": [
+    {"variant": "pixel", "PSNR-Y (dB)": 25.34, "verdict": "base"},
+    {"variant": "tv", "PSNR-Y (dB)": 25.339, "verdict": "below the noise floor"}]}}
 
 
 def _committed_root(tmp_path: Path) -> Path:
     home = tmp_path / "figures" / "laptop"
     (home / "03b_frames").mkdir(parents=True)
     (home / "03b_frames.json").write_text(json.dumps(FRAMES))
-    (home / "03b_frames" / "frames_psnr.png").write_bytes(b"\x89PNG")
+    (home / "04b_ablation_compare.json").write_text(json.dumps(ABLATION))
+    (home / "03b_frames" / "frames_effects.png").write_bytes(b"\x89PNG")
     return tmp_path
 
 
 def test_committed_results_carry_commit_command_and_plain_verdicts(tmp_path):
     root = _committed_root(tmp_path)
-    assert committed.committed_results("03b_frames", root)["numbers"]["noise_floor_db"] == 0.0685
+    assert committed.committed_results("03b_frames", root)["numbers"]["reference_sd_db"] == 0.0685
     text = committed.committed_markdown("03b_frames", root)
     assert "`027d5a8`" in text and "iseebetter book run --profile laptop" in text and "2-core CPU" in text
-    assert "not resolved (below the noise floor)" in text and "| 2 frames |" in text
-    assert [p.name for p in committed.committed_figures("03b_frames", root)] == ["frames_psnr.png"]
+    assert [p.name for p in committed.committed_figures("03b_frames", root)] == ["frames_effects.png"]
+    ablation = committed.committed_markdown("04b_ablation_compare", root)
+    assert "not resolved (below the noise floor)" in ablation and "| tv |" in ablation
 
 
 def test_committed_results_of_the_paired_design_show_their_intervals(tmp_path):
-    paired = {**FRAMES, "numbers": {"design": "paired by seed", "reference_sd_db": 0.04, "effects": [
-        {"row": "7 frames", "measure": "average", "seeds": 3, "vs reference (dB)": 0.02, "interval low": -0.03,
-         "interval high": 0.07, "half-width": 0.05, "verdict": "not resolved at this budget (+/-0.050 dB)"},
-        {"row": "7 frames", "measure": "city", "seeds": 3, "vs reference (dB)": 0.1, "interval low": 0.0,
-         "interval high": 0.2, "half-width": 0.1, "verdict": "x"}]}}
-    home = tmp_path / "figures" / "laptop"
-    home.mkdir(parents=True)
-    (home / "03b_frames.json").write_text(json.dumps(paired))
-    text = committed.committed_markdown("03b_frames", tmp_path)
+    text = committed.committed_markdown("03b_frames", _committed_root(tmp_path))
     assert "| 7 frames |" in text and "not resolved at this budget" in text and "city" not in text
-    assert committed.seed_spread(tmp_path) == 0.04
+    assert committed.seed_spread(tmp_path) == 0.0685
 
 
 def test_missing_committed_results_say_so_in_one_line(tmp_path):

@@ -18,36 +18,6 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = "laptop"
 HOME = results_home(PROFILE, REPO)
 JSONS = sorted(p for p in HOME.glob("*.json") if p.name != BOOK_FILE) if HOME.is_dir() else []
-# Chapters redesigned since the committed run, with the design marker a run of the new design saves: until a laptop
-# run replaces them, their committed results (shown in the book labelled as the previous design) keep the old
-# parameters and figures. Once the committed JSON carries the marker the checks apply again and the entry must go.
-AWAITING_RERUN = {  # chapter -> whether a result's numbers are of the new design
-    "03_training": lambda numbers: ((numbers.get("config") or {}).get("train") or {}).get("compile") is True,
-    "03b_frames": lambda numbers: numbers.get("design") == "paired by seed",
-    "04_ablation": lambda numbers: "niqe" in (numbers.get("row") or {}),  # NIQE and tOF beside PSNR/SSIM
-    "04b_ablation_compare": lambda numbers: "floors" in numbers,  # the floor from three seeds, per measure
-    "05_vid4": lambda numbers: "probes" in numbers,  # what the trained model uses
-}
-
-
-def chapter_of(output_name: str) -> str:
-    """`04_ablation__pixel` -> `04_ablation`: the chapter a result file or a timed notebook run belongs to."""
-    return output_name.split("__")[0]
-
-
-def awaiting_rerun(name: str) -> bool:
-    """The committed result `name` (a chapter, or a chapter's variant) is of a design the chapter no longer runs (see
-    AWAITING_RERUN)."""
-    chapter = chapter_of(name)
-    if chapter not in AWAITING_RERUN:
-        return False
-    files = [HOME / f"{name}.json"] if (HOME / f"{name}.json").is_file() else sorted(HOME.glob(f"{chapter}*.json"))
-    return any(not AWAITING_RERUN[chapter](json.loads(f.read_text()).get("numbers") or {}) for f in files)
-
-
-def test_awaiting_rerun_entries_are_still_needed():
-    stale = [c for c in AWAITING_RERUN if (HOME / f"{c}.json").is_file() and not awaiting_rerun(c)]
-    assert not stale, f"{stale}: re-run with the new design; remove from AWAITING_RERUN"
 
 
 def test_the_committed_results_are_there():
@@ -83,8 +53,6 @@ def test_every_committed_figure_is_saved_by_a_chapter():
     assert figures, f"results JSON in {HOME} but no figures"
     for png in figures:
         chapter = png.parent.name
-        if awaiting_rerun(chapter):
-            continue
         assert chapter in sources, f"{png}: folder {chapter!r} is not a chapter of book.yml"
         assert any(p.match(png.stem) for p in figure_names(sources[chapter])), \
             f"{png}: no save_figure call in {sources[chapter].name} makes a figure of this name"
@@ -97,9 +65,6 @@ def test_result_json_matches_book_yml_and_names_its_commit():
     for path in JSONS:
         data = json.loads(path.read_text())
         run = plan.get(path.stem)
-        if awaiting_rerun(path.stem):
-            assert re.fullmatch(r"[0-9a-f]{40}", data["commit"] or ""), f"{path}: no commit recorded"
-            continue
         assert run is not None, f"{path}: not a notebook of the {PROFILE} profile"
         assert data["profile"] == PROFILE and data["chapter"] == run.chapter
         assert data["parameters"] == unsubstitute(run.parameters, subst), \
@@ -114,11 +79,7 @@ def test_book_json_times_every_notebook_of_one_complete_run():
     spec = load_book(root=REPO)
     book = json.loads((HOME / BOOK_FILE).read_text())
     planned = {r.output_name for r in spec.plan(PROFILE)}
-    if any(awaiting_rerun(c) for c in AWAITING_RERUN):  # redesigned chapters: their timed runs are the old design's
-        timed = {n for n in book["seconds"] if not awaiting_rerun(n)}
-        assert timed == {n for n in planned if not awaiting_rerun(n)}
-    else:
-        assert set(book["seconds"]) == planned
+    assert set(book["seconds"]) == planned
     assert book["total_seconds"] == pytest.approx(sum(book["seconds"].values()), abs=1.0)
     assert book["command"] == f"iseebetter book run --profile {PROFILE}"
     assert PROFILE in COMMITTED

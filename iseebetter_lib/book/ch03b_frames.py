@@ -19,7 +19,7 @@ from iseebetter_lib.evaluation.effects import effects_table
 
 TARGET_DB = 0.05  # the study's target: the 95% interval's half-width on the average, in dB
 MIN_SEEDS = 3  # the fewest seeds whose interval the study claims its target with
-DESIGN = "paired by seed"  # saved with the results; the previous design (one seed per row) saved none
+DESIGN = "paired by seed"  # saved with the results
 
 
 def row_overrides(row: Mapping[str, Any], seed: int | None = None) -> dict[str, Any]:
@@ -195,25 +195,14 @@ def per_clip_sentence(lines: Sequence[Mapping[str, Any]]) -> str:
 
 
 def committed_note(data: Mapping[str, Any] | None) -> str:
-    """How to read the committed laptop results: this design (its verdicts, read from the committed numbers), or
-    the previous one (one seed per row, judged against the spread of a single pair of seeds)."""
-    if not data:
+    """How to read the committed laptop results: their verdicts, read from the committed numbers."""
+    numbers = (data or {}).get("numbers") or {}
+    if numbers.get("design") != DESIGN:
         return ""
-    numbers = data.get("numbers") or {}
-    if numbers.get("design") == DESIGN:
-        reference, lines = numbers.get("reference", "3 frames"), numbers.get("effects") or []
-        return ("The committed laptop run uses this chapter's design (rows paired by seed). "
-                + " ".join(filter(None, (target_sentence(lines, reference), reading_sentence(lines, reference),
-                                         per_clip_sentence(lines))))).strip()
-    return ("*The committed laptop results below come from the **previous design** of this study (one training run "
-            f"per row, judged against the {numbers.get('noise_floor_db', float('nan')):.3f} dB spread of a single "
-            "pair of seeds); a laptop run of the paired design replaces them.*")
-
-
-def committed_figure_names(data: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The committed figure that belongs to the committed results' design."""
-    paired = ((data or {}).get("numbers") or {}).get("design") == DESIGN
-    return ("frames_effects",) if paired else ("frames_psnr",)
+    reference, lines = numbers.get("reference", "3 frames"), numbers.get("effects") or []
+    return ("The committed laptop run uses this chapter's design (rows paired by seed). "
+            + " ".join(filter(None, (target_sentence(lines, reference), reading_sentence(lines, reference),
+                                     per_clip_sentence(lines))))).strip()
 
 
 def budget_sentence(results: Mapping[str, Mapping[int, Mapping[str, Any]]], lines: Sequence[Mapping[str, Any]],

@@ -18,7 +18,7 @@ NOT_RESOLVED = "not resolved (below the noise floor)"
 
 
 def _home(root: str | Path | None) -> Path:
-    from iseebetter_lib.book.figures import book_root
+    from iseebetter_lib.paths import book_root
 
     return (Path(root) if root is not None else book_root()) / COMMITTED[PROFILE]
 
@@ -34,10 +34,9 @@ def committed_results(notebook: str, root: str | Path | None = None) -> dict[str
 
 def seed_spread(root: str | Path | None = None) -> float:
     """The committed seed-to-seed spread of one configuration (chapter 03b: the reference row's standard deviation
-    over seeds, or in its previous design the difference of two seeds; dB), the precision of a single training
-    run; 0.0 when not committed."""
+    over seeds, dB), the precision of a single training run; 0.0 when not committed."""
     numbers = (committed_results("03b_frames", root) or {}).get("numbers") or {}
-    return float(numbers.get("reference_sd_db") or numbers.get("noise_floor_db") or 0.0)
+    return float(numbers.get("reference_sd_db") or 0.0)
 
 
 def committed_figures(chapter: str, root: str | Path | None = None) -> list[Path]:
@@ -81,11 +80,9 @@ def _training(n: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _frames(n: Mapping[str, Any]) -> list[dict[str, Any]]:
-    if "effects" in n:  # the paired design: each row's average difference with its interval and verdict
-        keep = ("row", "seeds", "vs reference (dB)", "interval low", "interval high", "half-width", "verdict")
-        return [{k: r.get(k) for k in keep} for r in n["effects"] if r.get("measure") == "average"]
-    keep = ("row", "frames", "flow", "seed", "steps", "PSNR-Y (dB)", "SSIM-Y", "vs reference (dB)", "verdict")
-    return [{k: _verdict(r.get(k)) for k in keep if k in r} for r in n.get("rows", [])]
+    """Each row's average difference to the reference with its interval and verdict (the paired design)."""
+    keep = ("row", "seeds", "vs reference (dB)", "interval low", "interval high", "half-width", "verdict")
+    return [{k: r.get(k) for k in keep} for r in n.get("effects", []) if r.get("measure") == "average"]
 
 
 def _ordered(rows: Any, first: tuple[str, ...]) -> list[dict[str, Any]]:
