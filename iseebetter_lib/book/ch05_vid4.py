@@ -22,13 +22,14 @@ def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_
 
 def verdict(rows: list[dict[str, Any]], floor: float = 0.0) -> str:
     """One sentence: does the trained model beat MATLAB bicubic and its own torch-bicubic base on average? A gain
-    within +-`floor` (dB: the spread between two training seeds, when known) is not resolved."""
+    within +-`floor` (dB: the seed-to-seed SD of one configuration, when known) is not resolved."""
     avg = rows[-1]
     gains = (avg["gain over MATLAB bicubic"], avg["learned gain over own base"])
     clauses = [f"beats {name}" if g > floor else f"falls below {name}" if g < -floor else
                f"is level with {name} within {floor:.3f} dB (not resolved)"
                for g, name in zip(gains, ("MATLAB bicubic", "its own base"))]
-    resolution = f" (resolution: {floor:.3f} dB, the spread between two training seeds)" if floor > 0 else ""
+    resolution = (f" (resolution: {floor:.3f} dB, the SD over training seeds of one configuration, chapter 03b)"
+                  if floor > 0 else "")
     return (f"Average Y-PSNR: ours {avg['ours']:.2f} dB, MATLAB bicubic {avg['MATLAB bicubic']:.2f} dB, torch "
             f"bicubic (the model's residual base) {avg['torch bicubic (base)']:.2f} dB: gain "
             f"{gains[0]:+.3f} dB over bicubic, learned gain {gains[1]:+.3f} dB over its own base. "
