@@ -130,7 +130,8 @@ show_md(explain.protocol_sentence(result))
 # %%
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
-show_md(ch05_vid4.verdict(rows, floor=committed.seed_spread()))
+spread = committed.seed_spread()  # chapter 03b's SD over seeds: the precision of one training run
+show_md(ch05_vid4.verdict(rows, floor=spread))
 numbers = {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset, "frame_step": frame_step,
            "clips": ch05_vid4.clip_averages(result)}
 save_results(CHAPTER, profile, numbers);
@@ -275,7 +276,6 @@ if laptop:
             f"{explain.dataset_name(laptop['numbers'].get('test_set'))} ({avg.get('frames')} frames). This run: "
             f"{result['average']['psnr_y']:.2f} dB / {result['average']['ssim_y']:.3f} on "
             f"{explain.dataset_name(test_set.dataset)} ({result['average']['frames']} frames).")
-spread = committed.seed_spread()
 if spread:
     gain = rows[-1]["gain over MATLAB bicubic"]
     show_md(f"How precise is one training run? In the committed multi-frame study (chapter 03b) the same "

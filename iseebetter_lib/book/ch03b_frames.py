@@ -188,10 +188,9 @@ def per_clip_sentence(lines: Sequence[Mapping[str, Any]]) -> str:
         return ""
     hits = [f"`{c['row']}` on {c['measure']} ({c['vs reference (dB)']:+.3f} dB)" for c in clips
             if c["verdict"].startswith("resolved")]
-    text = (f"{len(hits)} of the {len(clips)} per-clip intervals exclude 0"
+    return (f"{len(hits)} of the {len(clips)} per-clip intervals exclude 0"
             + (f" ({', '.join(hits)})" if hits else "") + f"; with no effect at all, 95% intervals would exclude 0 "
             f"about {0.05 * len(clips):.1f} times by chance, so a single clip's verdict is weak evidence.")
-    return text
 
 
 def committed_note(data: Mapping[str, Any] | None) -> str:
