@@ -28,6 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from iseebetter_lib.config import ExperimentConfig, preset  # noqa: E402
+from iseebetter_lib.models.bf16_guard import guard_bf16  # noqa: E402
 from iseebetter_lib.precision import autocast  # noqa: E402
 
 # Agreement with fp32 that counts as "ok": relative loss difference, max |SR - SR_fp32| / max |SR_fp32|.
@@ -65,6 +66,9 @@ def _nets(cfg: ExperimentConfig, device: torch.device, precision: str, ddp_rank:
         warnings.simplefilter("ignore")  # "perceptual-loss features are RANDOM": on purpose here
         torch.manual_seed(7)
         g_loss = GeneratorLoss(t.loss).to(device)
+    if precision == "bf16":  # as the trainer does: layers whose bf16 kernel is wrong on this CPU run in fp32
+        for net in (G, D, g_loss):
+            guard_bf16(net, device, backward=True)
     g_net, d_net = G, D
     if ddp_rank is not None:
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -124,6 +128,8 @@ def bench_inference(cfg: ExperimentConfig, device: torch.device, precision: str,
     from iseebetter_lib.models import build_generator
 
     G = build_generator(cfg.model).to(device).eval()
+    if precision == "bf16":
+        guard_bf16(G, device)
     g = torch.Generator().manual_seed(1)
     h, w = lr_size
     n = cfg.model.nFrames

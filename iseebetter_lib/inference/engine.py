@@ -36,11 +36,15 @@ def forward(generator: torch.nn.Module, x: torch.Tensor, neighbours: torch.Tenso
 def fast_model(generator: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module | None:
     """The CPU fast path of `models.fastpath` for bf16 on a CPU (bf16 weights and activations in channels_last
     where the CPU has native bf16, else bf16 autocast in channels_last; fp32 output tail); None elsewhere and for
-    generators the fast path does not know, where `forward`'s autocast applies. fp32 always runs the original
-    graph."""
+    generators the fast path does not know, where `forward`'s autocast applies (their layers whose bf16 kernel is
+    faulty on this CPU moved to fp32 first). fp32 always runs the original graph."""
+    from iseebetter_lib.models.bf16_guard import guard_bf16
     from iseebetter_lib.models.fastpath import bf16_mode, prepare_generator, supports_fast_path
 
-    if device.type != "cpu" or precision != "bf16" or not supports_fast_path(generator):
+    if device.type != "cpu" or precision != "bf16":
+        return None
+    if not supports_fast_path(generator):
+        guard_bf16(generator, device)  # autocast then runs faulty bf16 kernels' layers in fp32
         return None
 
     return prepare_generator(generator, device, mode=bf16_mode(device)).eval()

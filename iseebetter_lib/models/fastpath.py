@@ -16,7 +16,8 @@ torch.compile.
 Every non-fp32 mode also batches the MISR branch `res_feat1(feat1(cat(x, nb_j, flow_j)))` over all neighbours,
 since it does not depend on the recurrent state (the same arithmetic, one larger batch). DBPN has no neighbours:
 its modes are the same without the batching. `supports_fast_path` says whether a generator is one the fast path
-knows; callers run any other generator as it is (with autocast).
+knows; callers run any other generator as it is (with autocast). Every bf16 mode first checks the generator's
+convolution shapes on this CPU (`models.bf16_guard`): a layer whose bf16 kernel is faulty runs in fp32.
 ``auto`` is `choose_mode`: where oneDNN has native bf16 (AVX512-BF16 or AMX) bf16w-cl for inference and bf16-cl
 for training, else fp32-cl on CPU; fp32 on other devices (their precision is the caller's ``--precision``).
 """
@@ -33,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from iseebetter_lib.errors import UserError
+from iseebetter_lib.models.bf16_guard import guard_bf16
 from iseebetter_lib.models.dbpn import DBPN
 from iseebetter_lib.models.rbpn import RBPN
 from iseebetter_lib.models.subpixel import to_subpixel_
@@ -233,4 +235,6 @@ def prepare_generator(generator: RBPN | DBPN, device: torch.device | str = "cpu"
             raise ValueError(f"mode {name}: bf16 weights are for inference (copy_weights=True); train with bf16-cl")
         g = g.bfloat16()
         g.output.float()  # the fp32 tail
+    if m.bf16:
+        guard_bf16(g, device, backward=not copy_weights)
     return FastGenerator(g, m).to(device)

@@ -23,6 +23,7 @@ from iseebetter_lib.device import resolve_device
 from iseebetter_lib.errors import UserError
 from iseebetter_lib.locks import folder_lock
 from iseebetter_lib.losses import PixelLoss
+from iseebetter_lib.models.bf16_guard import guard_bf16
 from iseebetter_lib.precision import check_precision
 from iseebetter_lib.training import distributed
 from iseebetter_lib.training.logs import TrainingLog, checkpoint_step
@@ -165,6 +166,10 @@ def _training_parts(run: TrainingRun, info: distributed.DistInfo, precision: str
     over the global batch, as one process would compute them."""
     device, t = run.device, run.cfg.train
     generator, discriminator = _fast_generator(run.generator, device, precision, t.compile), run.discriminator
+    if precision == "bf16":  # layers whose bf16 kernel is faulty on this CPU train in fp32
+        for net in (run.generator, run.discriminator, g_loss):
+            if net is not None:
+                guard_bf16(net, device, backward=True)
     if info.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
