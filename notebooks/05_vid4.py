@@ -131,7 +131,7 @@ show_md(explain.protocol_sentence(result))
 rows = gain_rows(result)
 show_md(md_table(rows, floatfmt=".3f"))
 spread = committed.seed_spread()  # chapter 03b's SD over seeds: the precision of one training run
-show_md(ch05_vid4.verdict(rows, floor=spread))
+show_md(ch05_vid4.verdict(rows, seed_sd=spread))
 numbers = {"gain_rows": rows, "average": result["average"], "test_set": test_set.dataset, "frame_step": frame_step,
            "clips": ch05_vid4.clip_averages(result)}
 save_results(CHAPTER, profile, numbers);
@@ -277,11 +277,7 @@ if laptop:
             f"{result['average']['psnr_y']:.2f} dB / {result['average']['ssim_y']:.3f} on "
             f"{explain.dataset_name(test_set.dataset)} ({result['average']['frames']} frames).")
 if spread:
-    gain = rows[-1]["gain over MATLAB bicubic"]
-    show_md(f"How precise is one training run? In the committed multi-frame study (chapter 03b) the same "
-            f"configuration trained with different seeds scored with a standard deviation of {spread:.3f} dB: a gap "
-            f"between two single runs smaller than about twice that is not resolved. This run's gain over MATLAB "
-            f"bicubic, {gain:+.3f} dB, is {'larger' if abs(gain) > 2 * spread else 'smaller'} than that.")
+    show_md(ch05_vid4.precision_note(rows[-1]["gain over MATLAB bicubic"], spread))
 
 # %%
 if interactive:

@@ -133,14 +133,20 @@ def test_by_hand_a_missing_run_falls_back_to_the_shipped_model_but_not_under_the
 
 
 def test_a_gain_below_the_seed_spread_is_not_resolved(tmp_path):
-    from iseebetter_lib.book.ch05_vid4 import verdict
+    from iseebetter_lib.book.ch05_vid4 import precision_note, resolution_db, verdict
 
+    assert resolution_db(0.05) == pytest.approx(0.098) and resolution_db(0.05, runs=2) == pytest.approx(0.1386, abs=1e-4)
     row = {"clip": "average", "ours": 23.88, "MATLAB bicubic": 23.78, "torch bicubic (base)": 23.876,
            "gain over MATLAB bicubic": 0.097, "learned gain over own base": 0.004}
     assert "beats MATLAB bicubic and beats its own base" in verdict([row])
-    text = verdict([row], floor=0.0685)
-    assert "beats MATLAB bicubic and is level with its own base within 0.069 dB (not resolved)" in text
-    worse = verdict([{**row, "learned gain over own base": -0.111, "gain over MATLAB bicubic": 0.162}], floor=0.0685)
+    text = verdict([row], seed_sd=0.03)
+    assert "beats MATLAB bicubic and is level with its own base within 0.059 dB (not resolved)" in text
+    assert "1.96 times the SD of 0.030 dB" in text
+    assert "is level with MATLAB bicubic within 0.098 dB (not resolved)" in verdict([row], seed_sd=0.05)
+    worse = verdict([{**row, "learned gain over own base": -0.111, "gain over MATLAB bicubic": 0.162}], seed_sd=0.03)
     assert "beats MATLAB bicubic and falls below its own base" in worse
+    note = precision_note(0.097, 0.05)
+    assert "beyond 0.098 dB (1.96 SD)" in note and "beyond 0.139 dB" in note and "is within 0.098 dB" in note
+    assert "is beyond 0.059 dB" in precision_note(-0.097, 0.03)
     assert committed.seed_spread(_committed_root(tmp_path)) == 0.0685
     assert committed.seed_spread(tmp_path / "empty") == 0.0

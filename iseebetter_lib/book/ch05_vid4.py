@@ -20,20 +20,42 @@ def evaluate_model(generator: Any, model_cfg: Any, vid4_root: str | Path, frame_
                     LoadedGenerator(generator, model_cfg, inference_cfg), {"device": device})
 
 
-def verdict(rows: list[dict[str, Any]], floor: float = 0.0) -> str:
-    """One sentence: does the trained model beat MATLAB bicubic and its own torch-bicubic base on average? A gain
-    within +-`floor` (dB: the seed-to-seed SD of one configuration, when known) is not resolved."""
+Z95 = 1.96  # a normal 95% interval's half-width in standard deviations
+
+
+def resolution_db(seed_sd: float, runs: int = 1) -> float:
+    """The smallest gap a comparison of `runs` single training runs resolves (95%), given the seed-to-seed SD of
+    one configuration: 1.96 SD against a fixed baseline such as bicubic (runs=1), 1.96 * sqrt(2) SD (about 2.8 SD)
+    between two single runs (runs=2)."""
+    return Z95 * seed_sd * runs ** 0.5
+
+
+def verdict(rows: list[dict[str, Any]], seed_sd: float = 0.0) -> str:
+    """One sentence: does the trained model beat MATLAB bicubic and its own torch-bicubic base on average? With
+    `seed_sd` (dB: the SD over training seeds of one configuration, chapter 03b) a gain within its 95% resolution
+    (`resolution_db`) is not resolved."""
+    floor = resolution_db(seed_sd)
     avg = rows[-1]
     gains = (avg["gain over MATLAB bicubic"], avg["learned gain over own base"])
     clauses = [f"beats {name}" if g > floor else f"falls below {name}" if g < -floor else
                f"is level with {name} within {floor:.3f} dB (not resolved)"
                for g, name in zip(gains, ("MATLAB bicubic", "its own base"))]
-    resolution = (f" (resolution: {floor:.3f} dB, the SD over training seeds of one configuration, chapter 03b)"
-                  if floor > 0 else "")
+    resolution = (f" (resolution: {floor:.3f} dB, 1.96 times the SD of {seed_sd:.3f} dB over training seeds of one "
+                  "configuration, chapter 03b)" if floor > 0 else "")
     return (f"Average Y-PSNR: ours {avg['ours']:.2f} dB, MATLAB bicubic {avg['MATLAB bicubic']:.2f} dB, torch "
             f"bicubic (the model's residual base) {avg['torch bicubic (base)']:.2f} dB: gain "
             f"{gains[0]:+.3f} dB over bicubic, learned gain {gains[1]:+.3f} dB over its own base. "
             f"**The trained model {' and '.join(clauses)}.**{resolution}")
+
+
+def precision_note(gain: float, seed_sd: float) -> str:
+    """How precise one training run is, from the seed SD of chapter 03b, and where this run's gain stands."""
+    one, two = resolution_db(seed_sd), resolution_db(seed_sd, runs=2)
+    return (f"How precise is one training run? In the committed multi-frame study (chapter 03b) the same "
+            f"configuration trained with different seeds scored with a standard deviation of {seed_sd:.3f} dB. So "
+            f"one run's gain over a fixed baseline such as bicubic is resolved beyond {one:.3f} dB (1.96 SD), and "
+            f"a gap between two single runs beyond {two:.3f} dB (1.96 x sqrt 2 SD). This run's gain over MATLAB "
+            f"bicubic, {gain:+.3f} dB, is {'beyond' if abs(gain) > one else 'within'} {one:.3f} dB.")
 
 
 def heldout_result(generator: Any, model_cfg: Any, cache_dir: str | Path, inference_cfg: Any = None,
