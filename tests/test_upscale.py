@@ -207,6 +207,39 @@ def test_writer_is_atomic_on_interrupt(tmp_path):
         assert list(tmp_path.iterdir()) == []
 
 
+def test_the_same_frames_make_the_same_video_file_on_a_busy_machine(tmp_path):
+    """x264's MB-tree rate control gave different files for the same frames when another core was busy; the writer
+    turns it off, so an upscale is reproducible byte for byte."""
+    import hashlib
+    import threading
+
+    from iseebetter_lib.inference.writer import open_output
+
+    rng = np.random.default_rng(0)
+    frames = [np.kron(rng.integers(0, 255, (32, 48, 3), dtype=np.uint8), np.ones((4, 4, 1), np.uint8))
+              for _ in range(30)]
+    stop = threading.Event()
+
+    def busy() -> None:  # numpy's matrix products release the GIL: the other core is loaded while we encode
+        a = rng.random((300, 300))
+        while not stop.is_set():
+            a = a @ a / 300
+
+    load = threading.Thread(target=busy, daemon=True)
+    load.start()
+    digests = set()
+    try:
+        for i in range(16):
+            with open_output(tmp_path / f"v{i}.mp4", 25) as writer:
+                for f in frames:
+                    writer.write(f)
+            digests.add(hashlib.sha256((tmp_path / f"v{i}.mp4").read_bytes()).hexdigest())
+    finally:
+        stop.set()
+        load.join()
+    assert len(digests) == 1
+
+
 # ---------------------------------------------------------------- command line
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory):
