@@ -43,7 +43,8 @@ def _relative_error(value: torch.Tensor, reference: torch.Tensor) -> float:
 def bf16_kernel_is_faulty(layer: nn.Module, device: torch.device, backward: bool = False) -> bool:
     """Whether `layer`'s bf16 convolution on `device` (forward, and its gradients when `backward`) disagrees with
     fp32 on the same bf16-rounded inputs and weights by more than `TOLERANCE`. Cached per shape."""
-    key = (signature(layer), str(device), backward)
+    shape = signature(layer)
+    key = (shape, str(device), backward)
     if key in _VERDICTS:
         return _VERDICTS[key]
     gen = torch.Generator().manual_seed(0)
@@ -54,7 +55,7 @@ def bf16_kernel_is_faulty(layer: nn.Module, device: torch.device, backward: bool
             p.copy_(p.bfloat16().float())
     spatial = [max(CHECK_SIZE, 2 * k) for k in test.kernel_size]
     x = torch.randn(1, test.in_channels, *spatial, generator=gen).to(device)
-    fmt = torch.channels_last if signature(layer)[-1] else torch.contiguous_format
+    fmt = torch.channels_last if shape[-1] else torch.contiguous_format
     x = x.contiguous(memory_format=fmt) if x.dim() == 4 else x
     x_ref = x.bfloat16().float().requires_grad_(backward)
     x = x.requires_grad_(backward)
@@ -91,7 +92,7 @@ def guard_bf16(module: nn.Module, device: torch.device | str, backward: bool = F
     device = torch.device(device)
     if device.type != "cpu":
         return []
-    moved = []
+    moved, shapes = [], set()
     for name, layer in module.named_modules():
         if not isinstance(layer, CONVS) or runs_in_fp32(layer):
             continue
@@ -99,8 +100,8 @@ def guard_bf16(module: nn.Module, device: torch.device | str, backward: bool = F
             layer.float()
             layer.forward = types.MethodType(_fp32_forward, layer)
             moved.append(name)
-    layers = dict(module.named_modules())
-    shapes = tuple(sorted({describe(layers[n]) for n in moved}))
+            shapes.add(describe(layer))
+    shapes = tuple(sorted(shapes))
     if moved and shapes not in _WARNED:
         _WARNED.add(shapes)
         warnings.warn(f"this CPU's bf16 kernels are wrong for {', '.join(shapes)}: {len(moved)} layer(s) of "
